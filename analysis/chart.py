@@ -1,0 +1,51 @@
+"""Stacked bar chart of milk flow categories before vs after (PNG bytes)."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
+
+from .stats import CATEGORIES, LABELS_ID  # noqa: E402
+
+COLORS = {"not_out": "#d9534f", "not_smooth": "#f0ad4e", "smooth": "#5cb85c"}
+AXIS_WORDS = {
+    "id": {"phases": ("Sebelum", "Sesudah"), "ylabel": "Persen ibu (%)", "n": "n = {n} ibu"},
+    "en": {"phases": ("Before", "After"), "ylabel": "Percent of mothers (%)",
+           "n": "n = {n} mothers"},
+}
+
+
+def milk_flow_chart_png(result: dict, title: str = "", lang: str = "id") -> bytes:
+    """Render a milk_flow result as an ~800x600 px stacked bar chart; return PNG bytes.
+
+    Bars are the percentages of each category before and after; category names are the
+    Indonesian labels used in the questionnaire.
+    """
+    words = AXIS_WORDS.get(lang, AXIS_WORDS["id"])
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=100)
+    try:
+        x = [0, 1]
+        bottom = [0.0, 0.0]
+        for cat in CATEGORIES:
+            heights = [result[phase][cat]["pct"] or 0.0 for phase in ("pre", "post")]
+            bars = ax.bar(x, heights, bottom=bottom, width=0.55, color=COLORS[cat],
+                          label=LABELS_ID[cat], edgecolor="white")
+            for bar, h, b in zip(bars, heights, bottom):
+                if h >= 4:
+                    ax.text(bar.get_x() + bar.get_width() / 2, b + h / 2, f"{h:.1f}%",
+                            ha="center", va="center", fontsize=11)
+            bottom = [b + h for b, h in zip(bottom, heights)]
+        ax.set_xticks(x, words["phases"])
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(words["ylabel"])
+        ax.set_title(title or words["n"].format(n=result["n_pairs"]))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)

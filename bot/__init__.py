@@ -1,0 +1,1 @@
+"""Sahabat Nifas: the Telegram application, its configuration and command line."""

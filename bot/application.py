@@ -1,0 +1,106 @@
+"""The one application factory: production (`run`), the terminal demo and the tests all use it."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import BotContext
+from bot.errors import on_error
+from bot.i18n import LANGUAGES, texts as load_texts
+from bot.services import Services
+from db.database import Database
+from db.persistence import SqlitePersistence
+from flows import registry
+from flows.commands import COMMANDS, LISTED
+
+log = logging.getLogger(__name__)
+
+
+class BotApplication(Application):
+    """An Application that opens our database first and saves flow state after every update."""
+
+    services: Services
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._processed: set[int] = set()
+        self._processed_changed = asyncio.Condition()
+        self.last_processed_update_id = 0
+
+    async def initialize(self) -> None:
+        if self.services.db._conn is None:
+            await self.services.db.open()
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        await self.services.db.close()
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+            await self.update_persistence()
+        finally:
+            if isinstance(update, Update):
+                async with self._processed_changed:
+                    self.last_processed_update_id = max(self.last_processed_update_id, update.update_id)
+                    self._processed.add(update.update_id)
+                    self._processed_changed.notify_all()
+
+    async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
+        """For tests and the demo: wait until the update with this id has been handled."""
+        async with self._processed_changed:
+            await asyncio.wait_for(self._processed_changed.wait_for(lambda: update_id in self._processed), timeout)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    configure: Callable[[BotApplication], None] | None = None,
+) -> BotApplication:
+    """Build the bot. Nothing touches the network or the disk until `initialize()`."""
+    db = db or Database(settings.database_path)
+    builder = (
+        ApplicationBuilder()
+        .application_class(BotApplication)
+        .token(settings.telegram_bot_token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SqlitePersistence(db))
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .concurrent_updates(False)
+    )
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app.services = Services(settings=settings, db=db, clock=clock or Clock(), texts=load_texts())
+    registry.register(app)
+    app.add_error_handler(on_error)
+    if configure is not None:
+        configure(app)
+    return app
+
+
+async def _post_init(app: BotApplication) -> None:
+    app.services.bot_username = app.bot.username
+    await register_commands(app)
+
+
+async def register_commands(app: Application) -> None:
+    """Telegram's command menu, per language (Indonesian is also the default)."""
+    texts = app.services.texts  # type: ignore[attr-defined]
+    for lang in LANGUAGES:
+        commands = [BotCommand(COMMANDS[action][0 if lang == "id" else 1], texts.t(lang, f"commands.{action}"))
+                    for action in LISTED]
+        await app.bot.set_my_commands(commands, language_code=lang)
+        if lang == "id":
+            await app.bot.set_my_commands(commands)

@@ -1,0 +1,80 @@
+"""Settings from the environment and `.env`, validated once at start."""
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = Field(default="", repr=False)
+    telegram_api_base_url: str = TELEGRAM_API
+    database_path: Path = Path("data/sahabat-nifas.db")
+    default_timezone: str = "Asia/Jakarta"
+    admin_telegram_ids: list[int] = Field(default_factory=list)
+    log_level: str = "INFO"
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    # Reminders (issue 4): local times, window length, lateness allowed after downtime.
+    reminder_morning: str = "06:00"
+    reminder_evening: str = "16:00"
+    reminder_window_days: int = 10
+    reminder_grace_minutes: int = 120
+    allow_paid_broadcast: bool = False
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Jakarta") from exc
+        return value
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("reminder_morning", "reminder_evening")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("reminder times are HH:MM, e.g. 06:00")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @property
+    def api_base_url(self) -> str:
+        """Base URL in the form PTB expects: ends with `/bot`."""
+        base = self.telegram_api_base_url.rstrip("/")
+        return base if base.endswith("/bot") else base + "/bot"
+
+    @property
+    def file_base_url(self) -> str:
+        return self.api_base_url[: -len("/bot")] + "/file/bot"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; pydantic raises a clear ValidationError on bad values."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,98 @@
+"""python-telegram-bot persistence backed by our SQLite database.
+
+Stores conversation states and per-user drafts (`user_data`), nothing else. The
+application flushes after every update (see `bot.application.BotApplication`), so a
+user in the middle of a flow continues where she was after a restart or a crash.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from db.database import Database
+
+
+class SqlitePersistence(BasePersistence):
+    def __init__(self, db: Database):
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
+            update_interval=60,
+        )
+        self.db = db
+
+    # user_data: drafts of answers inside a flow
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        rows = await self.db.fetchall("SELECT user_id, data FROM user_draft")
+        return {row["user_id"]: json.loads(row["data"]) for row in rows}
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        if not data:
+            await self.db.execute("DELETE FROM user_draft WHERE user_id = ?", (user_id,))
+            return
+        await self.db.execute(
+            "INSERT INTO user_draft(user_id, data) VALUES (?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
+            (user_id, json.dumps(data, default=str)),
+        )
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self.db.execute("DELETE FROM user_draft WHERE user_id = ?", (user_id,))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        return None
+
+    # conversations
+    async def get_conversations(self, name: str) -> dict:
+        rows = await self.db.fetchall("SELECT key, state FROM conversation_state WHERE name = ?", (name,))
+        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+
+    async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
+        key_json = json.dumps(list(key))
+        if new_state is None:
+            await self.db.execute("DELETE FROM conversation_state WHERE name = ? AND key = ?", (name, key_json))
+        else:
+            await self.db.execute(
+                "INSERT INTO conversation_state(name, key, state) VALUES (?, ?, ?) "
+                "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
+                (name, key_json, json.dumps(new_state)),
+            )
+
+    async def drop_user_everywhere(self, user_id: int) -> None:
+        """Forget every conversation state of a user (after /hapus)."""
+        await self.db.execute(
+            "DELETE FROM conversation_state WHERE key LIKE ?", (f"[{user_id}, {user_id}]",)
+        )
+        await self.drop_user_data(user_id)
+
+    # not stored
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def update_bot_data(self, data: dict) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        return None
+
+    async def get_chat_data(self) -> dict:
+        return {}
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        return None
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_callback_data(self, data: object) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

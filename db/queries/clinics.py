@@ -1,0 +1,108 @@
+"""Clinics (Puskesmas), their mother links and one-time midwife codes."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from db.database import Database
+
+
+def new_code() -> str:
+    """An unguessable code for deep links (96 random bits, URL-safe)."""
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    id: int
+    name: str
+    timezone: str
+    mother_code: str
+
+
+async def create_clinic(db: Database, name: str, timezone: str, now: str) -> tuple[Clinic, str]:
+    """Create a clinic; returns it and a fresh one-time midwife code."""
+    async with db.transaction():
+        cursor = await db.execute(
+            "INSERT INTO clinic(name, timezone, mother_code, created_at) VALUES (?, ?, ?, ?)",
+            (name, timezone, new_code(), now),
+        )
+        clinic_id = cursor.lastrowid
+        midwife_code = await _insert_midwife_code(db, clinic_id, now)
+    clinic = await get_clinic(db, clinic_id)
+    assert clinic is not None
+    return clinic, midwife_code
+
+
+async def _insert_midwife_code(db: Database, clinic_id: int, now: str) -> str:
+    code = new_code()
+    await db.execute("INSERT INTO midwife_code(code, clinic_id, created_at) VALUES (?, ?, ?)", (code, clinic_id, now))
+    return code
+
+
+async def new_midwife_code(db: Database, clinic_id: int, now: str) -> str:
+    return await _insert_midwife_code(db, clinic_id, now)
+
+
+async def get_clinic(db: Database, clinic_id: int) -> Clinic | None:
+    row = await db.fetchone("SELECT id, name, timezone, mother_code FROM clinic WHERE id = ?", (clinic_id,))
+    return None if row is None else Clinic(row["id"], row["name"], row["timezone"], row["mother_code"])
+
+
+async def clinic_by_mother_code(db: Database, code: str) -> Clinic | None:
+    row = await db.fetchone("SELECT id FROM clinic WHERE mother_code = ?", (code,))
+    return None if row is None else await get_clinic(db, row["id"])
+
+
+async def list_clinics(db: Database) -> list[dict]:
+    rows = await db.fetchall(
+        "SELECT c.id, c.name, c.timezone, c.mother_code,"
+        " (SELECT COUNT(*) FROM mother m WHERE m.clinic_id = c.id) AS mothers,"
+        " (SELECT COUNT(*) FROM midwife w WHERE w.clinic_id = c.id) AS midwives"
+        " FROM clinic c ORDER BY c.id"
+    )
+    return [dict(row) for row in rows]
+
+
+async def claim_midwife_code(db: Database, code: str, telegram_id: int, now: str) -> int | None:
+    """Use a one-time code; returns the clinic id, or None if unknown or already used."""
+    cursor = await db.execute(
+        "UPDATE midwife_code SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
+        (telegram_id, now, code),
+    )
+    if cursor.rowcount != 1:
+        return None
+    return await db.fetchval("SELECT clinic_id FROM midwife_code WHERE code = ?", (code,))
+
+
+async def add_midwife(db: Database, telegram_id: int, clinic_id: int, display_name: str, now: str) -> None:
+    await db.execute(
+        "INSERT INTO midwife(user_id, clinic_id, display_name, joined_at) VALUES (?, ?, ?, ?)",
+        (telegram_id, clinic_id, display_name, now),
+    )
+
+
+async def midwife_clinic(db: Database, telegram_id: int) -> int | None:
+    return await db.fetchval("SELECT clinic_id FROM midwife WHERE user_id = ?", (telegram_id,))
+
+
+async def list_midwives(db: Database, clinic_id: int | None = None) -> list[dict]:
+    sql = ("SELECT w.user_id, w.display_name, w.joined_at, c.id AS clinic_id, c.name AS clinic"
+           " FROM midwife w JOIN clinic c ON c.id = w.clinic_id")
+    params: tuple = ()
+    if clinic_id is not None:
+        sql += " WHERE c.id = ?"
+        params = (clinic_id,)
+    return [dict(row) for row in await db.fetchall(sql + " ORDER BY c.id, w.joined_at", params)]
+
+
+async def clinic_midwife_ids(db: Database, clinic_id: int) -> list[int]:
+    rows = await db.fetchall(
+        "SELECT w.user_id FROM midwife w JOIN app_user u ON u.telegram_id = w.user_id"
+        " WHERE w.clinic_id = ? AND u.active = 1", (clinic_id,))
+    return [row["user_id"] for row in rows]
+
+
+async def remove_midwife(db: Database, telegram_id: int) -> bool:
+    cursor = await db.execute("DELETE FROM app_user WHERE telegram_id = ? AND role = 'midwife'", (telegram_id,))
+    return cursor.rowcount == 1

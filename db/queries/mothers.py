@@ -1,0 +1,46 @@
+"""Mothers: profile, clinic membership and the pseudonym used in exports."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from db.database import Database
+
+
+@dataclass(frozen=True)
+class Mother:
+    user_id: int
+    display_name: str
+    delivery_date: date
+    first_child: bool
+    timezone: str
+    clinic_id: int | None
+    pseudonym: str
+
+
+def _mother(row) -> Mother:
+    return Mother(row["user_id"], row["display_name"], date.fromisoformat(row["delivery_date"]),
+                  bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"])
+
+
+_COLUMNS = "user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym"
+
+
+async def get_mother(db: Database, user_id: int) -> Mother | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM mother WHERE user_id = ?", (user_id,))
+    return None if row is None else _mother(row)
+
+
+async def create_mother(db: Database, user_id: int, display_name: str, delivery_date: date, first_child: bool,
+                        timezone: str, clinic_id: int | None, now: str) -> None:
+    await db.execute(
+        "INSERT INTO mother(user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, display_name, delivery_date.isoformat(), int(first_child), timezone, clinic_id,
+         "M-" + secrets.token_hex(4).upper(), now),
+    )
+
+
+async def set_clinic(db: Database, user_id: int, clinic_id: int) -> None:
+    await db.execute("UPDATE mother SET clinic_id = ? WHERE user_id = ?", (clinic_id, user_id))

@@ -1,0 +1,53 @@
+"""What we hold about one person (for /saya) and deleting it for real (for /hapus)."""
+from __future__ import annotations
+
+from typing import Any
+
+from db.database import Database
+
+# Every table holding personal data, with the column naming the person. Later features add
+# their tables here, so /saya shows them and /hapus removes them (most go by ON DELETE CASCADE).
+PERSONAL_TABLES: list[tuple[str, str]] = [
+    ("app_user", "telegram_id"),
+    ("mother", "user_id"),
+    ("companion_invite", "mother_id"),
+    ("companion_link", "mother_id"),
+    ("companion_link", "companion_id"),
+    ("midwife", "user_id"),
+    ("massage_session", "mother_id"),
+    ("massage_session", "logged_by"),
+]
+# Rows about someone else that only name this person: on deletion the name goes, the row stays.
+KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by")}
+HIDDEN_COLUMNS = {"code", "pseudonym"}
+
+
+async def collect(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row about this user, table by table (codes left out: they are keys, not data)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table, column in PERSONAL_TABLES:
+        rows = await db.fetchall(f"SELECT * FROM {table} WHERE {column} = ?", (user_id,))
+        if rows:
+            found.setdefault(table, []).extend(
+                {k: row[k] for k in row.keys() if k not in HIDDEN_COLUMNS} for row in rows)
+    return found
+
+
+async def delete_user(db: Database, user_id: int) -> list[int]:
+    """Delete everything about the user; returns the companions who were unlinked from her.
+
+    Rows that belong to her are deleted. Rows about someone else that only name her (a
+    session a companion logged for the mother) stay with their owner, without her id.
+    """
+    async with db.transaction():
+        rows = await db.fetchall("SELECT companion_id FROM companion_link WHERE mother_id = ?", (user_id,))
+        companions = [row["companion_id"] for row in rows]
+        for table, column in PERSONAL_TABLES:
+            if (table, column) in KEEP_WITHOUT_NAME:
+                await db.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (user_id,))
+        for table, column in reversed(PERSONAL_TABLES):
+            if (table, column) not in KEEP_WITHOUT_NAME:
+                await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
+        await db.execute("DELETE FROM conversation_state WHERE key = ?", (f"[{user_id}, {user_id}]",))
+        await db.execute("DELETE FROM user_draft WHERE user_id = ?", (user_id,))
+    return companions

@@ -1,0 +1,1 @@
+"""Plain domain logic, free of Telegram and of the database: easy to test."""

@@ -1,0 +1,57 @@
+"""The menu per role, and messages to other people (mother, companions, midwives)."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden
+
+from bot.actor import Actor
+from db.queries import users
+from flows.ui import keyboard, send
+
+log = logging.getLogger(__name__)
+
+# role -> rows of menu items; each item `x` is the button `menu:x`, labelled by text `menu.x`.
+MENU: dict[str | None, list[list[str]]] = {
+    "mother": [["companions"], ["mydata", "language"], ["help"]],
+    "companion": [["my_mothers"], ["mydata", "language"], ["help"]],
+    "midwife": [["mydata", "language"], ["help"]],
+    None: [["register"], ["language", "help"]],
+}
+
+
+def add_menu_items(role: str, row: list[str], position: int = 0) -> None:
+    """Features add their entries here when they are registered."""
+    if row not in MENU[role]:
+        MENU[role].insert(position, row)
+
+
+def menu_markup(texts, actor: Actor):
+    return keyboard([[(texts.t(actor.lang, f"menu.{item}"), f"menu:{item}") for item in row]
+                     for row in MENU[actor.role]])
+
+
+async def show_menu(update: Update, context, actor: Actor, intro_key: str = "menu.title") -> None:
+    await send(update, context.texts.t(actor.lang, intro_key), menu_markup(context.texts, actor))
+
+
+async def notify(context, user_id: int, key: str, markup=None, **values) -> bool:
+    """Send a text to another user in her own language; values ending in `_key` are texts too.
+
+    A user who blocked the bot is marked inactive; False tells the caller it did not arrive.
+    """
+    row = await users.get_user(context.db, user_id)
+    if row is None or not row.active:
+        return False
+    resolved = {k.removesuffix("_key"): (context.texts.t(row.language, v) if k.endswith("_key") else v)
+                for k, v in values.items()}
+    try:
+        await context.bot.send_message(user_id, context.texts.t(row.language, key, **resolved), reply_markup=markup)
+    except Forbidden:
+        await users.set_active(context.db, user_id, False)
+        return False
+    except BadRequest as exc:
+        log.warning("notify failed: %s", exc.message)
+        return False
+    return True

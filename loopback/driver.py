@@ -1,0 +1,150 @@
+"""Run the real application against the loopback Bot API and play users: tests and demo.
+
+    driver = BotDriver(settings, clock=FakeClock())
+    await driver.start()
+    sari = driver.user(1001, "Sari")
+    await sari.send("/start")
+    await sari.press("Saya setuju")
+    ...
+    await driver.stop()
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.application import BotApplication, build_application
+from bot.clock import Clock
+from bot.config import Settings
+from loopback.server import LoopbackBotAPI, SentMessage
+
+LINK = re.compile(r"https://t\.me/(\w+)\?start=([\w-]+)")
+
+
+class BotDriver:
+    def __init__(self, settings: Settings, clock: Clock | None = None, server: LoopbackBotAPI | None = None,
+                 configure: Callable[[BotApplication], None] | None = None):
+        self.server = server or LoopbackBotAPI()
+        self.base_settings = settings
+        self.clock = clock
+        self.configure = configure
+        self.app: BotApplication | None = None
+        self.settings = settings
+
+    async def start(self) -> "BotDriver":
+        if not self.server.base_url:
+            await self.server.start()
+        await self.start_app()
+        return self
+
+    async def start_app(self) -> BotApplication:
+        self.settings = self.base_settings.model_copy(update={
+            "telegram_bot_token": self.server.token,
+            "telegram_api_base_url": self.server.base_url,
+        })
+        self.app = build_application(self.settings, clock=self.clock, configure=self.configure)
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+        return self.app
+
+    async def stop_app(self) -> None:
+        """Graceful stop, as on SIGTERM."""
+        app, self.app = self.app, None
+        if app is None:
+            return
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+    async def kill_app(self) -> None:
+        """Stop without the graceful steps: no final persistence flush, no job finishing."""
+        app, self.app = self.app, None
+        if app is None:
+            return
+        if app.job_queue is not None and app.job_queue.scheduler.running:
+            app.job_queue.scheduler.shutdown(wait=False)
+        await app.updater.stop()
+        app._running = False  # noqa: SLF001 - simulate a crash: skip Application.stop()
+        await app.services.db.close()
+
+    async def restart(self, graceful: bool = True) -> BotApplication:
+        await (self.stop_app() if graceful else self.kill_app())
+        return await self.start_app()
+
+    async def stop(self) -> None:
+        await self.stop_app()
+        await self.server.stop()
+
+    def user(self, user_id: int, first_name: str = "Sari", language_code: str = "id") -> "Person":
+        self.server.add_user(user_id, first_name, language_code)
+        return Person(self, user_id)
+
+    async def deliver(self, update_id: int) -> None:
+        assert self.app is not None, "the bot is not running"
+        await self.app.wait_processed(update_id)
+
+
+@dataclass
+class Person:
+    driver: BotDriver
+    user_id: int
+
+    @property
+    def server(self) -> LoopbackBotAPI:
+        return self.driver.server
+
+    def messages(self) -> list[SentMessage]:
+        """Everything the bot sent to this person, oldest first."""
+        return self.server.bot_messages(self.user_id)
+
+    @property
+    def last(self) -> SentMessage:
+        return self.messages()[-1]
+
+    def texts_since(self, count: int) -> list[str]:
+        return [m.body for m in self.messages()[count:]]
+
+    async def send(self, text: str) -> list[SentMessage]:
+        """Type a message; returns what the bot answered to it."""
+        before = len(self.messages())
+        await self.driver.deliver(self.server.send_text(self.user_id, text))
+        return self.messages()[before:]
+
+    async def send_other(self, kind: str) -> list[SentMessage]:
+        before = len(self.messages())
+        await self.driver.deliver(self.server.send_other(self.user_id, kind))
+        return self.messages()[before:]
+
+    def find_button(self, label: str) -> tuple[SentMessage, dict]:
+        """The newest button whose text contains `label` (or whose data equals it)."""
+        for message in reversed(self.messages()):
+            for button in message.buttons:
+                if label == button.get("callback_data") or label.lower() in button["text"].lower():
+                    return message, button
+        raise AssertionError(f"no button {label!r}; last: {self.last.body[:200]!r} {self.last.buttons}")
+
+    async def press(self, label: str) -> list[SentMessage]:
+        message, button = self.find_button(label)
+        return await self.press_data(message, button["callback_data"])
+
+    async def press_data(self, message: SentMessage, data: str) -> list[SentMessage]:
+        """Press a button with any callback data (a stale or forged one too)."""
+        before = len(self.messages())
+        await self.driver.deliver(self.server.press(self.user_id, message, data))
+        return self.messages()[before:]
+
+    async def answer_poll(self, poll_id: str, option_ids: list[int]) -> list[SentMessage]:
+        before = len(self.messages())
+        await self.driver.deliver(self.server.answer_poll(self.user_id, poll_id, option_ids))
+        return self.messages()[before:]
+
+    async def open_link(self, text: str) -> list[SentMessage]:
+        """Open the first t.me deep link found in `text`, as Telegram does: /start <payload>."""
+        match = LINK.search(text)
+        assert match, f"no link in {text!r}"
+        return await self.send(f"/start {match.group(2)}")
+
+    def callback_answers(self) -> list[dict]:
+        return [a for a in self.server.callback_answers.values() if a]

@@ -1,0 +1,112 @@
+"""Onboarding end to end through the loopback Bot API."""
+from __future__ import annotations
+
+import pytest
+
+from db.queries import clinics
+
+
+async def register_mother(driver, user_id=1001, name="Sari", when="Kemarin", zone="WITA", start="/start"):
+    sari = driver.user(user_id, name)
+    await sari.send(start)
+    await sari.press("ob:consent:yes")
+    await sari.press("ob:role:mother")
+    await sari.send(name)
+    await sari.press(when)
+    await sari.press("ob:first:yes")
+    await sari.press(f"ob:tz:{zone}")
+    return sari
+
+
+async def test_mother_onboarding(driver):
+    sari = driver.user(1001, "Sari")
+    replies = await sari.send("/start")
+    assert "Sahabat Nifas" in replies[0].body
+    assert "Belum ada data" in replies[-1].body
+    # nothing stored before consent
+    assert await driver.app.services.db.fetchval("SELECT COUNT(*) FROM app_user") == 0
+    await sari.press("Saya setuju")
+    await sari.press("Saya ibu")
+    await sari.send("Sari")
+    await sari.press("Kemarin")
+    await sari.press("ob:first:yes")
+    replies = await sari.press("WITA")
+    texts = "\n".join(m.body for m in replies)
+    assert "Pendaftaran selesai" in texts
+    assert "https://t.me/SahabatNifasBot?start=c_" in texts
+    row = await driver.app.services.db.fetchone("SELECT * FROM mother WHERE user_id = 1001")
+    assert row["display_name"] == "Sari"
+    assert row["delivery_date"] == "2026-11-29"
+    assert row["timezone"] == "Asia/Makassar"
+    assert row["first_child"] == 1
+
+
+@pytest.mark.parametrize("typed, answer", [
+    ("kemarin sore", "belum bisa saya baca"),
+    ("31-02-2026", "tidak ada di kalender"),
+    ("01/12/2026", "belum terjadi"),
+    ("01-10-2026", "lebih dari 42 hari"),
+])
+async def test_bad_dates_are_explained_and_asked_again(driver, typed, answer):
+    sari = driver.user(1002, "Sari")
+    await sari.send("/start")
+    await sari.press("ob:consent:yes")
+    await sari.press("ob:role:mother")
+    await sari.send("Sari")
+    replies = await sari.send(typed)
+    assert answer in replies[0].body
+    assert any(b["callback_data"] == "ob:dd:0" for b in replies[-1].buttons)
+    replies = await sari.send("28/11/2026")
+    assert "anak pertama" in replies[-1].body
+
+
+async def test_garbage_at_every_step_gets_an_answer(driver):
+    sari = driver.user(1003, "Sari")
+    await sari.send("/start")
+    for step in ["ob:consent:yes", "ob:role:mother", None, "ob:dd:0", "ob:first:no", "ob:tz:WIB"]:
+        for junk in ("halo?", "/foo"):
+            replies = await sari.send(junk)
+            assert replies, f"no answer to {junk!r} before {step}"
+        replies = await sari.send_other("sticker")
+        assert replies
+        if step is None:
+            await sari.send("Sari")
+        else:
+            await sari.press(step)
+    assert await driver.app.services.db.fetchval("SELECT COUNT(*) FROM mother") == 1
+
+
+async def test_decline_stores_nothing(driver):
+    ani = driver.user(1004, "Ani")
+    await ani.send("/start")
+    replies = await ani.press("ob:consent:no")
+    assert "Tidak ada data" in replies[-1].body
+    assert await driver.app.services.db.fetchval("SELECT COUNT(*) FROM app_user") == 0
+
+
+async def test_english_client_gets_english(driver):
+    amy = driver.user(1005, "Amy", language_code="en-GB")
+    replies = await amy.send("/start")
+    assert "Nothing is stored" in replies[-1].body
+
+
+async def test_restart_in_the_middle_of_onboarding(driver):
+    sari = driver.user(1006, "Sari")
+    await sari.send("/start")
+    await sari.press("ob:consent:yes")
+    await sari.press("ob:role:mother")
+    await sari.send("Sari")
+    await driver.restart(graceful=False)
+    replies = await sari.press("ob:dd:1")
+    assert "anak pertama" in replies[-1].body
+    await sari.press("ob:first:yes")
+    await sari.press("ob:tz:WIT")
+    row = await driver.app.services.db.fetchone("SELECT display_name, timezone FROM mother WHERE user_id = 1006")
+    assert tuple(row) == ("Sari", "Asia/Jayapura")
+
+
+async def test_clinic_link_puts_mother_in_clinic(driver):
+    db = driver.app.services.db
+    clinic, _ = await clinics.create_clinic(db, "Puskesmas Bener", "Asia/Jakarta", "2026-11-30T00:00:00Z")
+    await register_mother(driver, 1007, start=f"/start m_{clinic.mother_code}")
+    assert await db.fetchval("SELECT clinic_id FROM mother WHERE user_id = 1007") == clinic.id

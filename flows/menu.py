@@ -27,8 +27,16 @@ def add_menu_items(role: str, row: list[str], position: int = 0) -> None:
         MENU[role].insert(position, row)
 
 
+def label(texts, lang: str, item: str) -> str:
+    """`menu.<item>` for the basic entries; a feature's own `<item>.menu_label` otherwise."""
+    try:
+        return texts.t(lang, f"menu.{item}")
+    except KeyError:
+        return texts.t(lang, f"{item}.menu_label")
+
+
 def menu_markup(texts, actor: Actor):
-    return keyboard([[(texts.t(actor.lang, f"menu.{item}"), f"menu:{item}") for item in row]
+    return keyboard([[(label(texts, actor.lang, item), f"menu:{item}") for item in row]
                      for row in MENU[actor.role]])
 
 

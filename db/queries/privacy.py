@@ -16,6 +16,7 @@ PERSONAL_TABLES: list[tuple[str, str]] = [
     ("midwife", "user_id"),
     ("massage_session", "mother_id"),
     ("massage_session", "logged_by"),
+    ("quiz_attempt", "user_id"),
 ]
 # Rows about someone else that only name this person: on deletion the name goes, the row stays.
 KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by")}

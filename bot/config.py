@@ -20,9 +20,12 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Jakarta"
     admin_telegram_ids: list[int] = Field(default_factory=list)
     log_level: str = "INFO"
+    bot_username: str = ""  # for the links the CLI prints; the running bot asks Telegram itself
     webhook_url: str = ""
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    webhook_path: str = "telegram"
+    webhook_secret: str = Field(default="", repr=False)
     # Reminders (issue 4): local times, window length, lateness allowed after downtime.
     reminder_morning: str = "06:00"
     reminder_evening: str = "16:00"
@@ -33,10 +36,8 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Jakarta") from exc
+        if not is_zone(value):
+            raise ValueError(f"unknown time zone {value!r}; use e.g. Asia/Jakarta")
         return value
 
     @field_validator("admin_telegram_ids", mode="before")
@@ -73,6 +74,14 @@ class Settings(BaseSettings):
     @property
     def file_base_url(self) -> str:
         return self.api_base_url[: -len("/bot")] + "/file/bot"
+
+
+def is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -37,6 +37,9 @@ class BotApplication(Application):
         if self.services.db._conn is None:
             await self.services.db.open()
         await super().initialize()
+        # Here rather than in post_init, which only run_polling/run_webhook call.
+        self.services.bot_username = self.bot.username
+        await register_commands(self)
 
     async def shutdown(self) -> None:
         await super().shutdown()
@@ -78,7 +81,6 @@ def build_application(
         .persistence(SqlitePersistence(db))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_post_init)
         .concurrent_updates(False)
     )
     app: BotApplication = builder.build()  # type: ignore[assignment]
@@ -88,11 +90,6 @@ def build_application(
     if configure is not None:
         configure(app)
     return app
-
-
-async def _post_init(app: BotApplication) -> None:
-    app.services.bot_username = app.bot.username
-    await register_commands(app)
 
 
 async def register_commands(app: Application) -> None:

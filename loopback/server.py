@@ -414,8 +414,8 @@ class LoopbackBotAPI:
         if explanation is not None:
             self._check_text(explanation, None, 200, "poll explanation", allow_empty=True)
         if params.get("type") == "quiz":
-            correct = params.get("correct_option_ids", [params.get("correct_option_id")])
-            if correct in (None, [None]) or any(c is None or not 0 <= int(c) < len(options) for c in correct):
+            correct = params.get("correct_option_ids")
+            if not correct or any(not 0 <= int(c) < len(options) for c in correct):
                 raise ApiError(400, "Bad Request: wrong correct option")
         poll_id = f"P{len(self.polls) + 1}"
         poll = {"id": poll_id, "question": question, "total_voter_count": 0, "is_closed": False,
@@ -423,7 +423,7 @@ class LoopbackBotAPI:
                 "allows_multiple_answers": False,
                 "options": [{"text": o.get("text") if isinstance(o, dict) else o, "voter_count": 0} for o in options]}
         if params.get("type") == "quiz":
-            poll["correct_option_id"] = int(params.get("correct_option_id", (params.get("correct_option_ids") or [0])[0]))
+            poll["correct_option_ids"] = [int(c) for c in params["correct_option_ids"]]
         self.polls[poll_id] = poll
         return self._send(params, kind="poll", poll=poll, text=None)
 

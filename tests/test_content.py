@@ -37,8 +37,9 @@ POLL_EXPLANATION_MAX = 200
 POLL_OPTIONS_MIN, POLL_OPTIONS_MAX = 2, 12
 LONG_TEXT_BUDGET = 3500             # why / enough_milk
 
-# Keys whose values are the same in every language (ids, picture names, answers, sources).
-LANGUAGE_NEUTRAL_KEYS = ("id", "image", "correct", "source")
+# Keys whose values are the same in every language (ids, picture names, sources), and the
+# answer index of quiz items (`quiz.correct` itself is a text: "Benar!").
+LANGUAGE_NEUTRAL_KEYS = ("id", "image", "source")
 
 SAFETY_QUESTION_IDS = {
     "danger_signs", "fever", "back_skin", "fracture", "calf_clot", "bleeding_risk",
@@ -156,7 +157,9 @@ def test_language_neutral_values_are_equal(trees):
     id_nodes = dict(walk(trees["id"]))
     problems = []
     for path, value in walk(trees["en"]):
-        if path.rsplit(".", 1)[-1] in LANGUAGE_NEUTRAL_KEYS and path in id_nodes:
+        key = path.rsplit(".", 1)[-1]
+        neutral = key in LANGUAGE_NEUTRAL_KEYS or (key == "correct" and isinstance(value, int))
+        if neutral and path in id_nodes:
             if id_nodes[path] != value:
                 problems.append(f"{path}: {id_nodes[path]!r} (id) != {value!r} (en)")
     assert not problems, "\n".join(problems)

@@ -5,7 +5,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
@@ -18,7 +20,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = TELEGRAM_API
     database_path: Path = Path("data/sahabat-nifas.db")
     default_timezone: str = "Asia/Jakarta"
-    admin_telegram_ids: list[int] = Field(default_factory=list)
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     bot_username: str = ""  # for the links the CLI prints; the running bot asks Telegram itself
     webhook_url: str = ""

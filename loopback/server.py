@@ -420,8 +420,9 @@ class LoopbackBotAPI:
         poll_id = f"P{len(self.polls) + 1}"
         poll = {"id": poll_id, "question": question, "total_voter_count": 0, "is_closed": False,
                 "is_anonymous": bool(params.get("is_anonymous", True)), "type": params.get("type", "regular"),
-                "allows_multiple_answers": False,
-                "options": [{"text": o.get("text") if isinstance(o, dict) else o, "voter_count": 0} for o in options]}
+                "allows_multiple_answers": False, "allows_revoting": False, "members_only": False,
+                "options": [{"persistent_id": f"{poll_id}-{i}", "text": o.get("text") if isinstance(o, dict) else o,
+                             "voter_count": 0} for i, o in enumerate(options)]}
         if params.get("type") == "quiz":
             poll["correct_option_ids"] = [int(c) for c in params["correct_option_ids"]]
         self.polls[poll_id] = poll
@@ -538,7 +539,8 @@ class LoopbackBotAPI:
 
     def answer_poll(self, user_id: int, poll_id: str, option_ids: list[int]) -> int:
         return self._push({"poll_answer": {"poll_id": poll_id, "user": self.users[user_id].as_dict(),
-                                           "option_ids": option_ids}})
+                                           "option_ids": option_ids,
+                                           "option_persistent_ids": [f"{poll_id}-{i}" for i in option_ids]}})
 
     def block(self, user_id: int, blocked: bool = True) -> None:
         self.users[user_id].blocked = blocked

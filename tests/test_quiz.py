@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import random
 
-import pytest
 
 from domain import quiz as rules
 from tests.test_guide import open_guide, pass_safety

@@ -49,3 +49,41 @@ def milk_flow_chart_png(result: dict, title: str = "", lang: str = "id") -> byte
         return buf.getvalue()
     finally:
         plt.close(fig)
+
+
+def milk_history_chart_png(points: list[tuple[float, int]], session_days: list[float], words: dict) -> bytes:
+    """One mother's reports over her days after birth, as a small step chart (PNG bytes).
+
+    ``points`` are (postpartum day, code 1-3) oldest first; ``session_days`` the postpartum
+    day of each massage session (drawn as ticks along the bottom). ``words`` holds the texts,
+    in the reader's language: ``title``, ``xlabel``, ``sessions`` and ``levels`` (3 labels
+    for codes 1-3). Uses matplotlib's object API, so it is safe to call from a worker thread.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(6, 3.2), dpi=100)
+    ax = fig.add_subplot()
+    days = [d for d, _ in points]
+    codes = [c for _, c in points]
+    if points:
+        ax.step(days, codes, where="post", color="#888888", linewidth=1, zorder=1)
+        ax.scatter(days, codes, c=[COLORS[CATEGORIES[c - 1]] for c in codes], s=60, zorder=2,
+                   edgecolors="white")
+    if session_days:
+        ax.scatter(session_days, [0.55] * len(session_days), marker="|", s=120, color="#337ab7",
+                   label=words["sessions"])
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+    everything = days + list(session_days)
+    lo, hi = (min(everything), max(everything)) if everything else (1, 2)
+    ax.set_xlim(max(0.5, lo - 0.5), hi + 0.5 if hi > lo else lo + 1.5)
+    ax.set_ylim(0.3, 3.5)
+    ax.set_yticks([1, 2, 3], words["levels"])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(words["xlabel"])
+    ax.set_title(words["title"])
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

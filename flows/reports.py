@@ -1,6 +1,627 @@
-"""Placeholder: handlers of this feature are added by its issue."""
+"""Milk-flow reports: /lapor (the report flow), /riwayat (her history), the offer after a
+massage session, the inactivity check, and the alerts these raise.
+
+The milk-flow answer is stored the moment it is given; the optional answers that follow
+(feeds, wet nappies, breasts, danger signs) fill in the same report, so nothing is lost if
+she stops half way. Each rule that fires gives the reporter advice at once and tells the
+clinic's midwives once (domain/alerts.py has the rules, db/queries/reports.py the rows).
+"""
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-def register(app) -> None:
-    """Add this feature's handlers and menu entries."""
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.actor import Actor, load_actor
+from bot.clock import iso, parse_iso
+from db.queries import clinics, mothers, reports, users
+from db.queries.mothers import Mother
+from db.queries.reports import FLOWS, Report
+from domain import alerts
+from domain.alerts import Cause
+from flows import menu
+from flows import midwife as midwife_view
+from flows.global_commands import flow_fallbacks
+from flows.ui import close_buttons, keyboard, send
+
+log = logging.getLogger(__name__)
+
+WHICH, FLOW, FEEDS, WET, BREASTS, DANGER = "which", "flow", "feeds", "wet", "breasts", "danger"
+END = ConversationHandler.END
+DRAFT = "report"                       # key of the draft in user_data
+DRAFT_LIFETIME = timedelta(hours=6)    # an abandoned report stops catching her messages after this
+REPORT_COMMANDS = ["lapor", "report"]
+HISTORY_COMMANDS = ["riwayat", "history"]
+FEED_BUTTONS = list(range(5, 17))
+WET_BUTTONS = list(range(0, 6))
+SIX_OR_MORE = 6
+MAX_FEEDS, MAX_WET = 40, 30
+INACTIVITY_CHECK_EVERY = timedelta(hours=1)
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(x|×|kali|times)?\s*$", re.IGNORECASE)
+_chart_lock = threading.Lock()
+
+
+def _t(context, lang: str, key: str, **values) -> str:
+    return context.texts.t(lang, key, **values)
+
+
+# ----------------------------------------------------------------- the draft
+def _draft(context) -> dict | None:
+    draft = context.user_data.get(DRAFT) if context.user_data is not None else None
+    if not isinstance(draft, dict):
+        return None
+    if context.clock.now() - parse_iso(draft["at"]) > DRAFT_LIFETIME:
+        return None
+    return draft
+
+
+def _new_draft(context, mother_id: int | None, report_id: int | None = None) -> dict:
+    draft = {"mother": mother_id, "id": report_id, "danger": [], "at": iso(context.clock.now())}
+    context.user_data[DRAFT] = draft
+    return draft
+
+
+async def _draft_report(context) -> tuple[dict, Report, Mother] | None:
+    draft = _draft(context)
+    if draft is None or draft.get("id") is None:
+        return None
+    report = await reports.get_report(context.db, draft["id"])
+    mother = await mothers.get_mother(context.db, draft["mother"])
+    if report is None or mother is None:
+        return None
+    return draft, report, mother
+
+
+async def _lost_draft(update: Update, context, actor: Actor) -> int:
+    """The draft is gone (expired, deleted, another flow cleared it): say so, back to the menu."""
+    context.user_data.pop(DRAFT, None)
+    if update.callback_query is not None:
+        await close_buttons(update, alert=_t(context, actor.lang, "common.stale_button_short"))
+    await send(update, _t(context, actor.lang, "reports.expired"))
+    await menu.show_menu(update, context, actor)
+    return END
+
+
+# ----------------------------------------------------------------- questions
+def flow_markup(texts, lang: str, data_prefix: str) -> InlineKeyboardMarkup:
+    return keyboard([[(texts.t(lang, f"reports.flow.{flow}"), f"{data_prefix}{flow}")] for flow in FLOWS])
+
+
+async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str:
+    if actor.user_id == mother.user_id:
+        question = _t(context, actor.lang, "reports.flow_question_self")
+    else:
+        question = _t(context, actor.lang, "reports.flow_question", mother=mother.display_name)
+    await send(update, question, flow_markup(context.texts, actor.lang, "rep:f:"))
+    return FLOW
+
+
+async def ask_feeds(update: Update, context, actor: Actor) -> str:
+    numbers = [(str(n), f"rep:feeds:{n}") for n in FEED_BUTTONS]
+    rows = [numbers[i:i + 4] for i in range(0, len(numbers), 4)]
+    rows.append([(_t(context, actor.lang, "reports.skip"), "rep:feeds:skip")])
+    await send(update, _t(context, actor.lang, "reports.feeds_question"), keyboard(rows))
+    return FEEDS
+
+
+async def ask_wet(update: Update, context, actor: Actor) -> str:
+    numbers = [(str(n), f"rep:wet:{n}") for n in WET_BUTTONS]
+    rows = [numbers[:3], numbers[3:],
+            [(_t(context, actor.lang, "reports.six_or_more"), f"rep:wet:{SIX_OR_MORE}")],
+            [(_t(context, actor.lang, "reports.skip"), "rep:wet:skip")]]
+    await send(update, _t(context, actor.lang, "reports.wet_question"), keyboard(rows))
+    return WET
+
+
+async def ask_breasts(update: Update, context, actor: Actor) -> str:
+    rows = [[(_t(context, actor.lang, f"reports.breasts.{b}"), f"rep:br:{b}")] for b in reports.BREASTS]
+    rows.append([(_t(context, actor.lang, "reports.skip"), "rep:br:skip")])
+    await send(update, _t(context, actor.lang, "reports.breasts_question"), keyboard(rows))
+    return BREASTS
+
+
+def _danger_items(texts, lang: str) -> list[dict]:
+    return texts.data(lang, "reports.danger_signs")
+
+
+def _danger_markup(texts, lang: str, chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [[(("☑️ " if item["id"] in chosen else "◻️ ") + item["label"], f"rep:ds:{item['id']}")]
+            for item in _danger_items(texts, lang)]
+    rows.append([(texts.t(lang, "reports.danger_none"), "rep:ds:none"),
+                 (texts.t(lang, "reports.danger_done"), "rep:ds:done")])
+    return keyboard(rows)
+
+
+async def ask_danger(update: Update, context, actor: Actor) -> str:
+    draft = _draft(context) or {}
+    await send(update, _t(context, actor.lang, "reports.danger_question"),
+               _danger_markup(context.texts, actor.lang, draft.get("danger", [])))
+    return DANGER
+
+
+ASK = {FEEDS: ask_feeds, WET: ask_wet, BREASTS: ask_breasts, DANGER: ask_danger}
+
+
+# ----------------------------------------------------------------- entry
+async def start(update: Update, context) -> str | int:
+    """/lapor or the menu button: which mother (for a companion of several), then milk flow."""
+    actor = await load_actor(update, context)
+    await close_buttons(update)
+    context.user_data.pop(DRAFT, None)
+    found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
+    if not found:
+        key = "reports.no_mothers" if actor.role == "companion" else "reports.not_allowed"
+        await send(update, _t(context, actor.lang, key))
+        return END
+    if len(found) > 1:
+        _new_draft(context, None)
+        return await ask_which(update, context, actor, found)
+    _new_draft(context, found[0].user_id)
+    return await ask_flow(update, context, actor, found[0])
+
+
+async def ask_which(update: Update, context, actor: Actor, found: list[Mother] | None = None) -> str:
+    """A companion of several mothers: for which one is this report?"""
+    if found is None:
+        found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
+    await send(update, _t(context, actor.lang, "reports.choose_mother"),
+               keyboard([[(m.display_name, f"rep:m:{m.user_id}")] for m in found]))
+    return WHICH
+
+
+async def mother_chosen(update: Update, context) -> str | int:
+    actor = await load_actor(update, context)
+    mother = await reports.may_report_for(context.db, actor.user_id, actor.role, _last_int(update))
+    if mother is None:
+        return await _refuse(update, context, actor)
+    await close_buttons(update, mother.display_name)
+    _new_draft(context, mother.user_id)
+    return await ask_flow(update, context, actor, mother)
+
+
+async def flow_chosen(update: Update, context) -> str | int:
+    actor = await load_actor(update, context)
+    draft = _draft(context)
+    mother = await mothers.get_mother(context.db, draft["mother"]) if draft and draft["mother"] else None
+    if mother is None or draft.get("id") is not None:
+        return await _lost_draft(update, context, actor)
+    flow = update.callback_query.data.rsplit(":", 1)[1]
+    await close_buttons(update, _t(context, actor.lang, f"reports.flow.{flow}"))
+    return await _save_flow(update, context, actor, mother, flow)
+
+
+async def offer_chosen(update: Update, context) -> str | int:
+    """One tap on the offer after a session or on the check-in: `rep:o:<mother id>:<flow>`."""
+    actor = await load_actor(update, context)
+    _, _, mother_id, flow = update.callback_query.data.split(":")
+    mother = await reports.may_report_for(context.db, actor.user_id, actor.role, int(mother_id))
+    if mother is None:
+        return await _refuse(update, context, actor)
+    await close_buttons(update, _t(context, actor.lang, f"reports.flow.{flow}"))
+    context.user_data.pop(DRAFT, None)
+    return await _save_flow(update, context, actor, mother, flow)
+
+
+async def _refuse(update: Update, context, actor: Actor) -> int:
+    """A button for a mother this user may not report for (forged, or the link was removed)."""
+    await close_buttons(update, alert=_t(context, actor.lang, "common.stale_button_short"))
+    context.user_data.pop(DRAFT, None)
+    await menu.show_menu(update, context, actor)
+    return END
+
+
+async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow: str) -> str:
+    now = context.clock.now()
+    role = "mother" if actor.user_id == mother.user_id else "companion"
+    report = await reports.add_report(context.db, mother=mother, reported_by=actor.user_id, reporter_role=role,
+                                      milk_flow=flow, now=now)
+    await reports.close_inactivity_alert(context.db, mother.user_id, now)
+    _new_draft(context, mother.user_id, report.id)
+    await send(update, _t(context, actor.lang, "reports.flow_saved",
+                          flow=_t(context, actor.lang, f"reports.flow.{flow}")))
+    await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, report.postpartum_day))
+    return await ask_feeds(update, context, actor)
+
+
+# ----------------------------------------------------------------- optional answers
+async def feeds_button(update: Update, context) -> str | int:
+    return await _number_answer(update, context, "feeds_24h", update.callback_query.data.rsplit(":", 1)[1])
+
+
+async def feeds_typed(update: Update, context) -> str | int:
+    return await _number_answer(update, context, "feeds_24h", update.message.text, typed=True)
+
+
+async def wet_button(update: Update, context) -> str | int:
+    return await _number_answer(update, context, "wet_nappies_24h", update.callback_query.data.rsplit(":", 1)[1])
+
+
+async def wet_typed(update: Update, context) -> str | int:
+    return await _number_answer(update, context, "wet_nappies_24h", update.message.text, typed=True)
+
+
+def parse_count(text: str | None, most: int) -> int | None:
+    """A count typed by hand: '8', '8x', '8 kali'; None if it is not one."""
+    match = _NUMBER.match(text or "")
+    if not match or int(match.group(1)) > most:
+        return None
+    return int(match.group(1))
+
+
+async def _number_answer(update: Update, context, column: str, raw: str, typed: bool = False) -> str | int:
+    actor = await load_actor(update, context)
+    state = FEEDS if column == "feeds_24h" else WET
+    found = await _draft_report(context)
+    if found is None:
+        return await _lost_draft(update, context, actor)
+    _, report, mother = found
+    value = None
+    if raw != "skip":
+        value = parse_count(raw, MAX_FEEDS if state == FEEDS else MAX_WET)
+        if value is None:
+            await send(update, _t(context, actor.lang, "reports.number_invalid"))
+            return await ASK[state](update, context, actor)
+    if not typed:
+        label = _t(context, actor.lang, "reports.skip") if value is None else (
+            _t(context, actor.lang, "reports.six_or_more") if state == WET and value == SIX_OR_MORE else str(value))
+        await close_buttons(update, label)
+    report = await reports.set_detail(context.db, report.id, column, value)
+    if state == FEEDS:
+        if value is not None and value < 8:
+            await send(update, _t(context, actor.lang, "reports.advice.few_feeds.text"))
+        return await ask_wet(update, context, actor)
+    await _apply_rule(update, context, actor, mother, report, alerts.nappies_cause(value, report.postpartum_day))
+    return await ask_breasts(update, context, actor)
+
+
+async def breasts_chosen(update: Update, context) -> str | int:
+    actor = await load_actor(update, context)
+    found = await _draft_report(context)
+    if found is None:
+        return await _lost_draft(update, context, actor)
+    _, report, _ = found
+    choice = update.callback_query.data.rsplit(":", 1)[1]
+    value = None if choice == "skip" else choice
+    await close_buttons(update, _t(context, actor.lang, "reports.skip" if value is None else f"reports.breasts.{value}"))
+    await reports.set_detail(context.db, report.id, "breasts", value)
+    if value == "hard_painful":
+        await send(update, _t(context, actor.lang, "reports.advice.hard_painful.text"))
+    return await ask_danger(update, context, actor)
+
+
+async def danger_toggled(update: Update, context) -> str | int:
+    actor = await load_actor(update, context)
+    found = await _draft_report(context)
+    sign = update.callback_query.data.rsplit(":", 1)[1]
+    known = {item["id"] for item in _danger_items(context.texts, actor.lang)}
+    if found is None or sign not in known:
+        return await _lost_draft(update, context, actor)
+    draft = found[0]
+    chosen = draft.setdefault("danger", [])
+    chosen.remove(sign) if sign in chosen else chosen.append(sign)
+    await update.callback_query.answer()
+    try:
+        await update.callback_query.edit_message_reply_markup(_danger_markup(context.texts, actor.lang, chosen))
+    except BadRequest as exc:  # an older copy of the checklist: the choice still counts
+        log.debug("could not update the checklist: %s", exc.message)
+    return DANGER
+
+
+async def danger_finished(update: Update, context) -> int:
+    actor = await load_actor(update, context)
+    found = await _draft_report(context)
+    if found is None:
+        return await _lost_draft(update, context, actor)
+    draft, report, mother = found
+    order = [item["id"] for item in _danger_items(context.texts, actor.lang)]
+    chosen = [] if update.callback_query.data.endswith(":none") else [s for s in order if s in draft.get("danger", [])]
+    labels = _sign_labels(context.texts, actor.lang, chosen)
+    await close_buttons(update, ", ".join(labels) if chosen else _t(context, actor.lang, "reports.danger_none"))
+    report = await reports.set_detail(context.db, report.id, "danger_signs", ",".join(chosen))
+    await _apply_rule(update, context, actor, mother, report, alerts.danger_cause(chosen))
+    context.user_data.pop(DRAFT, None)
+    await send(update, _t(context, actor.lang, "reports.done"))
+    await menu.show_menu(update, context, actor)
+    return END
+
+
+# ----------------------------------------------------------------- rules: advice and alerts
+def _sign_labels(texts, lang: str, signs: list[str] | tuple[str, ...]) -> list[str]:
+    labels = {item["id"]: item["label"] for item in _danger_items(texts, lang)}
+    return [labels.get(sign, sign) for sign in signs]
+
+
+def advice_text(texts, lang: str, cause: Cause, day: int) -> str:
+    """What the reporter reads at once when a rule fires."""
+    if cause.cause == "danger_sign":
+        signs = cause.detail.split(",")
+        urgent = {item["id"] for item in _danger_items(texts, lang) if item["urgency"] == "now"}
+        key = "danger_now" if urgent & set(signs) else "danger_soon"
+        bullets = "\n".join(f"• {label}" for label in _sign_labels(texts, lang, signs))
+        return texts.t(lang, f"reports.advice.{key}.text", signs=bullets)
+    if cause.cause == "milk_not_out":
+        return texts.t(lang, "reports.advice.milk_not_out.text", day=day)
+    if cause.cause == "few_wet_nappies":
+        wet, needed = cause.detail.split("/")
+        return texts.t(lang, "reports.advice.few_wet_nappies.text", day=day, wet=wet, needed=needed)
+    raise ValueError(f"no advice for {cause.cause}")
+
+
+async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, report: Report,
+                      cause: Cause | None) -> None:
+    if cause is None:
+        return
+    told = await raise_alert(context, mother, cause, report, context.clock.now())
+    text = advice_text(context.texts, actor.lang, cause, report.postpartum_day)
+    if told:
+        text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
+    await send(update, text)
+
+
+async def raise_alert(context, mother: Mother, cause: Cause, report: Report | None, now: datetime) -> bool:
+    """Open the alert and, if it is new, tell the clinic's midwives; True if any was told."""
+    alert = await reports.open_alert(context.db, mother.user_id, cause.cause, cause.detail,
+                                     report.id if report else None, now)
+    if alert is None:
+        return False
+    by_companion = report is not None and report.reporter_role == "companion"
+    day = report.postpartum_day if report else reports.day_of(mother, now)
+    return await _tell_clinic(context, mother, alert, day, by_companion, now)
+
+
+async def _tell_clinic(context, mother: Mother, alert, day: int, by_companion: bool, now: datetime) -> bool:
+    """Every midwife of her clinic, and only those; the alert counts as sent once one has it."""
+    if mother.clinic_id is None:
+        return False
+    told = False
+    for midwife_id in await clinics.clinic_midwife_ids(context.db, mother.clinic_id):
+        told |= await midwife_view.tell_midwife(context, midwife_id, mother, alert, day, by_companion)
+    if told:
+        await reports.mark_notified(context.db, alert.id, now)
+    return told
+
+
+async def resend_untold_alerts(app: Application, now: datetime) -> int:
+    """Open alerts no midwife has received yet (Telegram was down, the clinic had no midwife,
+    the mother joined a clinic later): try again. Returns how many reached a midwife."""
+    context = _AppContext(app)
+    sent = 0
+    for untold in await reports.untold_alerts(context.db):
+        day = reports.day_of(untold.mother, now)
+        sent += await _tell_clinic(context, untold.mother, untold.alert, day, untold.by_companion, now)
+    return sent
+
+
+# ----------------------------------------------------------------- wrong input
+def _reask(state: str):
+    async def handler(update: Update, context) -> str | int:
+        actor = await load_actor(update, context)
+        draft = _draft(context)
+        mother = await mothers.get_mother(context.db, draft["mother"]) if draft and draft["mother"] else None
+        if draft is None or (state != WHICH and mother is None):
+            return await _lost_draft(update, context, actor)
+        if update.callback_query is not None:
+            await update.callback_query.answer(_t(context, actor.lang, "common.stale_button_short"))
+        await send(update, _t(context, actor.lang, "reports.use_buttons"))
+        if state == FLOW:
+            return await ask_flow(update, context, actor, mother)
+        if state == WHICH:
+            return await ask_which(update, context, actor)
+        return await ASK[state](update, context, actor)
+
+    return handler
+
+
+def _stay(state: str) -> list:
+    """Anything else in this state: a stale `rep:` button, a sticker, text where a button was
+    expected. Other buttons and commands fall through to their own handlers."""
+    return [CallbackQueryHandler(_reask(state), pattern=r"^rep:"),
+            MessageHandler(filters.ALL & ~filters.COMMAND, _reask(state))]
+
+
+def _leaving(callback):
+    async def handler(update: Update, context) -> int:
+        context.user_data.pop(DRAFT, None)
+        await callback(update, context)
+        return END
+
+    return handler
+
+
+def build() -> ConversationHandler:
+    text = filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[CommandHandler(REPORT_COMMANDS, start),
+                      CallbackQueryHandler(start, pattern=r"^menu:reports$"),
+                      CallbackQueryHandler(offer_chosen, pattern=r"^rep:o:\d+:(not_out|not_smooth|smooth)$")],
+        states={
+            WHICH: [CallbackQueryHandler(mother_chosen, pattern=r"^rep:m:\d+$"), *_stay(WHICH)],
+            FLOW: [CallbackQueryHandler(flow_chosen, pattern=r"^rep:f:(not_out|not_smooth|smooth)$"), *_stay(FLOW)],
+            FEEDS: [CallbackQueryHandler(feeds_button, pattern=r"^rep:feeds:(\d+|skip)$"),
+                    MessageHandler(text, feeds_typed), *_stay(FEEDS)],
+            WET: [CallbackQueryHandler(wet_button, pattern=r"^rep:wet:(\d+|skip)$"),
+                  MessageHandler(text, wet_typed), *_stay(WET)],
+            BREASTS: [CallbackQueryHandler(breasts_chosen, pattern=r"^rep:br:(soft|full|hard_painful|skip)$"),
+                      *_stay(BREASTS)],
+            DANGER: [CallbackQueryHandler(danger_finished, pattern=r"^rep:ds:(none|done)$"),
+                     CallbackQueryHandler(danger_toggled, pattern=r"^rep:ds:\w+$"), *_stay(DANGER)],
+        },
+        fallbacks=[CommandHandler(HISTORY_COMMANDS, _leaving(history)), *flow_fallbacks()],
+        name="reports",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+# ----------------------------------------------------------------- /riwayat
+async def history(update: Update, context) -> None:
+    actor = await load_actor(update, context)
+    await close_buttons(update)
+    found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
+    if not found:
+        key = "reports.no_mothers" if actor.role == "companion" else "reports.not_allowed"
+        await send(update, _t(context, actor.lang, key))
+        return
+    if len(found) > 1:
+        await send(update, _t(context, actor.lang, "reports.history.choose_mother"),
+                   keyboard([[(m.display_name, f"rep:h:{m.user_id}")] for m in found]))
+        return
+    await show_history(update, context, actor, found[0])
+
+
+async def history_chosen(update: Update, context) -> None:
+    actor = await load_actor(update, context)
+    mother = await reports.may_report_for(context.db, actor.user_id, actor.role, _last_int(update))
+    if mother is None:
+        await _refuse(update, context, actor)
+        return
+    await close_buttons(update, mother.display_name)
+    await show_history(update, context, actor, mother)
+
+
+HISTORY_LINES = 10
+
+
+async def show_history(update: Update, context, actor: Actor, mother: Mother) -> None:
+    lang, zone = actor.lang, ZoneInfo(mother.timezone)
+    found = await reports.reports_of(context.db, mother.user_id, limit=200)
+    if not found:
+        await send(update, _t(context, lang, "reports.history.empty", mother=mother.display_name))
+        return
+    lines = [_t(context, lang, "reports.history.title", mother=mother.display_name)]
+    for report in found[:HISTORY_LINES]:
+        when = parse_iso(report.reported_at).astimezone(zone).strftime("%d/%m %H:%M")
+        lines.append(_t(context, lang, "reports.history.line", day=report.postpartum_day, when=when,
+                        flow=_t(context, lang, f"reports.flow.{report.milk_flow}"),
+                        phase=_t(context, lang, f"reports.history.phase.{report.phase}")))
+    if len(found) > HISTORY_LINES:
+        lines.append(_t(context, lang, "reports.history.more", n=len(found) - HISTORY_LINES))
+    sessions = await reports.sessions_of(context.db, mother.user_id, limit=200)
+    lines.append("")
+    lines.append(_t(context, lang, "reports.history.sessions", count=len(sessions)))
+    await send(update, "\n".join(lines))
+    png = await _history_chart(context, lang, mother, found, sessions)
+    await update.effective_chat.send_photo(png)
+
+
+def _fraction_day(mother: Mother, moment: str) -> float:
+    local = parse_iso(moment).astimezone(ZoneInfo(mother.timezone))
+    return (local.date() - mother.delivery_date).days + 1 + (local.hour * 60 + local.minute) / 1440
+
+
+async def _history_chart(context, lang: str, mother: Mother, found: list[Report], sessions) -> bytes:
+    from analysis.chart import milk_history_chart_png  # matplotlib loads only when a chart is drawn
+
+    points = [(_fraction_day(mother, r.reported_at), FLOWS.index(r.milk_flow) + 1) for r in reversed(found)]
+    session_days = [_fraction_day(mother, s.started_at) for s in sessions]
+    words = dict(context.texts.data(lang, "reports.history.chart"))
+    words["title"] = words["title"].format(mother=mother.display_name)
+
+    def draw() -> bytes:
+        with _chart_lock:
+            return milk_history_chart_png(points, session_days, words)
+
+    return await asyncio.to_thread(draw)
+
+
+# ----------------------------------------------------------------- after a session; silence
+class _AppContext:
+    """What our helpers need from a handler's context, built from the application (for jobs)."""
+
+    def __init__(self, app: Application):
+        self.application = app
+        self.bot = app.bot
+        self.services = app.services  # type: ignore[attr-defined]
+        self.db = self.services.db
+        self.texts = self.services.texts
+        self.clock = self.services.clock
+
+
+async def _send_flow_buttons(context, user_id: int, mother: Mother, key_self: str, key_other: str) -> bool:
+    row = await users.get_user(context.db, user_id)
+    if row is None:
+        return False
+    markup = flow_markup(context.texts, row.language, f"rep:o:{mother.user_id}:")
+    key = key_self if user_id == mother.user_id else key_other
+    return await menu.notify(context, user_id, key, markup, mother=mother.display_name)
+
+
+async def offer_after_session(context, mother_id: int, logged_by: int | None = None) -> None:
+    """Call after a massage session was logged: asks the mother (and the companion who logged
+    it, if any) "how is the milk now?" with one-tap answers that start a report."""
+    db = context.db
+    mother = await mothers.get_mother(db, mother_id)
+    if mother is None:
+        return
+    await reports.refresh_phases(db, mother_id)
+    await reports.close_inactivity_alert(db, mother_id, context.clock.now())
+    await _send_flow_buttons(context, mother_id, mother, "reports.offer.text_self", "reports.offer.text")
+    if logged_by is not None and logged_by != mother_id:
+        if await reports.may_report_for(db, logged_by, "companion", mother_id) is not None:
+            await _send_flow_buttons(context, logged_by, mother, "reports.offer.text_self", "reports.offer.text")
+
+
+async def check_inactivity(app: Application, now: datetime) -> int:
+    """The silence rule, for every mother inside her reminder window; returns alerts opened.
+
+    Called by the hourly job (with the injected clock's time), by the terminal demo after it
+    moves the clock, and by tests. An open inactivity alert closes itself once she is active.
+    """
+    context = _AppContext(app)
+    db, settings = context.db, context.services.settings
+    longest = max(settings.reminder_window_days, await db.fetchval("SELECT MAX(reminder_days) FROM clinic") or 0)
+    earliest = now.date() - timedelta(days=longest + 1)
+    opened = 0
+    for quiet in await reports.quiet_mothers(db, earliest):
+        if quiet.alert_open:
+            if quiet.last_activity is not None and quiet.last_activity >= quiet.alert_opened_at:
+                await reports.close_inactivity_alert(db, quiet.mother.user_id, now)
+            continue
+        window = quiet.clinic_reminder_days or settings.reminder_window_days
+        day = reports.day_of(quiet.mother, now)
+        if not alerts.is_inactive(now, quiet.quiet_since, day, window):
+            continue
+        alert = await reports.open_alert(db, quiet.mother.user_id, "inactive", "", None, now)
+        if alert is None:
+            continue
+        opened += 1
+        await _send_flow_buttons(context, quiet.mother.user_id, quiet.mother, "reports.checkin.text",
+                                 "reports.checkin.text")
+        await _tell_clinic(context, quiet.mother, alert, day, False, now)
+    return opened
+
+
+async def hourly(app: Application) -> None:
+    """The periodic job: the silence rule, then alerts that did not reach a midwife yet."""
+    now = app.services.clock.now()  # type: ignore[attr-defined]
+    await check_inactivity(app, now)
+    await resend_untold_alerts(app, now)
+
+
+async def _hourly_job(context) -> None:
+    await hourly(context.application)
+
+
+# ----------------------------------------------------------------- wiring
+def _last_int(update: Update) -> int:
+    return int(update.callback_query.data.rsplit(":", 1)[1])
+
+
+def register(app: Application) -> None:
+    app.add_handler(build())
+    app.add_handler(CommandHandler(HISTORY_COMMANDS, history))
+    app.add_handler(CallbackQueryHandler(history, pattern=r"^menu:reports\.history$"))
+    app.add_handler(CallbackQueryHandler(history_chosen, pattern=r"^rep:h:\d+$"))
+    for role in ("mother", "companion"):
+        menu.add_menu_items(role, ["reports", "reports.history"], 0)
+    app.services.extras.setdefault("on_clock_advanced", []).append(hourly)  # type: ignore[attr-defined]
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_hourly_job, interval=INACTIVITY_CHECK_EVERY,
+                                    first=INACTIVITY_CHECK_EVERY, name="reports.inactivity")

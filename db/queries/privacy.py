@@ -17,10 +17,29 @@ PERSONAL_TABLES: list[tuple[str, str]] = [
     ("massage_session", "mother_id"),
     ("massage_session", "logged_by"),
     ("quiz_attempt", "user_id"),
+    ("safety_check", "mother_id"),
+    ("safety_check", "checked_by"),
+    ("guided_session", "mother_id"),
+    ("guided_session", "user_id"),
+    ("guide_progress", "user_id"),
+    ("milk_report", "mother_id"),
+    ("milk_report", "reported_by"),
+    ("milk_pair", "mother_id"),
+    ("alert", "mother_id"),
+    ("alert", "closed_by"),
+    ("midwife_note", "mother_id"),
+    ("midwife_note", "midwife_id"),
+    ("reminder_pref", "mother_id"),
+    ("reminder_mute", "user_id"),
+    ("reminder_delivery", "mother_id"),
+    ("reminder_delivery", "recipient_id"),
 ]
 # Rows about someone else that only name this person: on deletion the name goes, the row stays.
-KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by")}
-HIDDEN_COLUMNS = {"code", "pseudonym"}
+KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by"), ("milk_report", "reported_by"),
+                                           ("alert", "closed_by"), ("midwife_note", "midwife_id"),
+                                           ("safety_check", "checked_by")}
+# Keys, and the Telegram ids of midwives (a mother sees the notes and alerts about her, not who wrote them).
+HIDDEN_COLUMNS = {"code", "pseudonym", "midwife_id", "closed_by"}
 
 
 async def collect(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,251 @@
+"""Benchmark of the midwife's /ringkasan and /ekspor at clinic scale, end to end.
+
+    python -m bench.summary            # 10,000 mothers, 200,000 milk reports
+    python -m bench.summary --quick    # 1,000 mothers, 20,000 milk reports
+
+Builds a clinic in a fresh SQLite file (plus a smaller second clinic that must never show up),
+starts the real application against the loopback Bot API over HTTP on 127.0.0.1, registers a
+midwife through /start, and times what she experiences: from sending the command until the
+bot has sent every message (summary) or every file (export). Prints one JSON object.
+
+Memory: the process already holds python-telegram-bot, SciPy and matplotlib (about 165 MB RSS
+before any work), so the export is judged by what it adds: the peak resident memory while it
+runs minus the resident memory just before (sampled every 5 ms), and, in a second export, the
+peak of Python allocations (tracemalloc). Both include the copy of each file that the loopback
+server keeps in this same process, as Telegram would keep it on its side.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import warnings
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import psutil
+
+from bot.clock import FakeClock, iso
+from bot.config import Settings
+from db.database import Database
+from db.queries import clinics
+from flows import midwife as midwife_flow
+from loopback.driver import BotDriver
+
+NOW = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
+FLOWS = ("not_out", "not_smooth", "smooth")
+SUMMARY_TARGET_MS = 300
+EXPORT_PEAK_TARGET_MB = 150
+MIDWIFE_ID = 99_000_001
+
+
+def _mother_rows(clinic_id: int, first_id: int, count: int, rng: random.Random):
+    for i in range(count):
+        delivery = (NOW.date() - timedelta(days=rng.randint(0, 60))).isoformat()
+        yield (first_id + i, f"Ibu {first_id + i}", delivery, rng.randint(0, 1), "Asia/Makassar", clinic_id,
+               f"M-{first_id + i:08X}", iso(NOW - timedelta(days=61)))
+
+
+def seed(path: Path, clinic_id: int, first_id: int, mothers: int, reports_each: int, rng: random.Random) -> dict:
+    """Bulk rows straight into SQLite (streamed from generators, as a large clinic would have)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys=ON")
+    stamp = iso(NOW - timedelta(days=61))
+    ids = range(first_id, first_id + mothers)
+    companions = range(first_id + 5_000_000, first_id + 5_000_000 + mothers // 2)
+    with conn:
+        conn.executemany("INSERT INTO app_user(telegram_id, role, language, consent_at, created_at)"
+                         " VALUES (?, 'mother', 'id', ?, ?)", ((i, stamp, stamp) for i in ids))
+        conn.executemany("INSERT INTO mother(user_id, display_name, delivery_date, first_child, timezone, clinic_id,"
+                         " pseudonym, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         _mother_rows(clinic_id, first_id, mothers, rng))
+        conn.executemany("INSERT INTO app_user(telegram_id, role, language, consent_at, created_at)"
+                         " VALUES (?, 'companion', 'id', ?, ?)", ((c, stamp, stamp) for c in companions))
+        conn.executemany("INSERT INTO companion_link(mother_id, companion_id, relation, display_name, created_at)"
+                         " VALUES (?, ?, 'husband', 'Suami', ?)",
+                         ((first_id + 2 * k, c, stamp) for k, c in enumerate(companions)))
+        deliveries = dict(conn.execute("SELECT user_id, delivery_date FROM mother WHERE clinic_id = ?", (clinic_id,)))
+
+        def sessions():
+            for mother_id in ids:
+                born = date.fromisoformat(deliveries[mother_id])
+                for k in range(10):  # days 2-6, morning and evening
+                    day = born + timedelta(days=1 + k // 2)
+                    hour = 23 if k % 2 == 0 else 9  # 07:00 and 17:00 WITA
+                    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=hour)
+                    if k % 2 == 0:
+                        start -= timedelta(days=1)
+                    yield (mother_id, mother_id, "husband", day.isoformat(), ("morning", "evening")[k % 2],
+                           iso(start), 900, iso(start))
+
+        conn.executemany("INSERT INTO massage_session(mother_id, logged_by, who, slot_date, slot, started_at,"
+                         " duration_s, completed, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'guide', ?)",
+                         sessions())
+
+        def reports():
+            for mother_id in ids:
+                born = datetime.combine(date.fromisoformat(deliveries[mother_id]), datetime.min.time(), timezone.utc)
+                first_session = born + timedelta(days=1) - timedelta(hours=1)
+                for k in range(reports_each):
+                    at = born + timedelta(hours=2 + k * 11)
+                    day = (at + timedelta(hours=8)).date().toordinal() - born.date().toordinal() + 1
+                    level = min(2, max(0, int(rng.gauss(k / reports_each * 3, 0.8))))
+                    yield (mother_id, mother_id, "mother", iso(at), day, "pre" if at < first_session else "post",
+                           FLOWS[level], rng.randint(4, 14), rng.randint(0, 8), "full", "")
+
+        conn.executemany("INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day,"
+                         " phase, milk_flow, feeds_24h, wet_nappies_24h, breasts, danger_signs)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", reports())
+
+        def quiz():
+            for person in list(ids) + list(companions):
+                if rng.random() < 0.7:
+                    yield (person, "pre", iso(NOW - timedelta(days=20)), rng.randint(20, 80))
+                    if rng.random() < 0.85:
+                        yield (person, "post", iso(NOW - timedelta(days=15)), rng.randint(40, 100))
+
+        conn.executemany("INSERT INTO quiz_attempt(user_id, kind, lang, item_order, started_at, finished_at, score)"
+                         " VALUES (?, ?, 'id', '[]', ?, ?, ?)", ((u, k, t, t, s) for u, k, t, s in quiz()))
+        conn.executemany("INSERT INTO alert(mother_id, cause, detail, opened_at, notified_at) VALUES (?, ?, '', ?, ?)",
+                         ((m, "milk_not_out", stamp, stamp) for m in ids if m % 20 == 0))
+    conn.execute("ANALYZE")
+    counts = {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+              for table in ("mother", "milk_report", "massage_session", "quiz_attempt", "companion_link")}
+    conn.close()
+    return counts
+
+
+class RssSampler:
+    """Peak resident memory of this process while it runs (sampled every 5 ms)."""
+
+    def __init__(self):
+        self.process = psutil.Process()
+        self.before = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def _mb(n: float) -> float:
+    return round(n / 1e6, 1)
+
+
+async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) -> dict:
+    rng = random.Random(20261130)
+    folder = Path(tempfile.mkdtemp(prefix="sn-bench-"))
+    db_path = folder / "bench.db"
+    db = await Database(db_path).open()
+    clinic, code = await clinics.create_clinic(db, "Puskesmas Benchmark", "Asia/Makassar", iso(NOW))
+    other, _ = await clinics.create_clinic(db, "Puskesmas Lain", "Asia/Makassar", iso(NOW))
+    await db.close()
+    started = time.perf_counter()
+    counts = seed(db_path, clinic.id, 10_000_000, mothers, reports_each, rng)
+    seed(db_path, other.id, 30_000_000, max(10, mothers // 20), reports_each, rng)
+    seed_s = time.perf_counter() - started
+
+    settings = Settings(_env_file=None, database_path=db_path, telegram_bot_token="0:placeholder")
+    driver = BotDriver(settings, clock=FakeClock(NOW))
+    await driver.start()
+    try:
+        midwife = driver.user(MIDWIFE_ID, "Bidan")
+        await midwife.send(f"/start w_{code}")
+        await midwife.press("ob:consent:yes")
+        app = driver.app
+
+        async def timed(command: str) -> float:
+            begin = time.perf_counter()
+            replies = await midwife.send(command)
+            elapsed = (time.perf_counter() - begin) * 1000
+            assert replies, f"no answer to {command}"
+            return elapsed
+
+        first = await timed("/ringkasan")  # includes importing SciPy and matplotlib
+        drawn, cached = [], []
+        for _ in range(summary_runs):
+            app.services.extras.pop(midwife_flow.CHART_CACHE, None)
+            drawn.append(await timed("/ringkasan"))
+        for _ in range(summary_runs):
+            cached.append(await timed("/ringkasan"))
+        last = midwife.messages()[-3:]
+        assert [m.kind for m in last] == ["text", "text", "photo"], "summary incomplete"
+        pages = [await timed("/ibu") for _ in range(summary_runs)]
+
+        with RssSampler() as rss:
+            begin = time.perf_counter()
+            await midwife.send("/ekspor")
+            await midwife_flow.wait_for_exports(app)
+            export_s = time.perf_counter() - begin
+        docs = [m for m in midwife.messages() if m.kind == "document"]
+        assert len(docs) == 4, "export incomplete"
+        files = {("workbook.xlsx" if d.file_name.endswith(".xlsx") else d.file_name.rsplit("-", 1)[-1]):
+                 _mb(len(d.file_bytes)) for d in docs}
+        heap_peak = None
+        if heap:
+            tracemalloc.start()
+            await midwife.send("/ekspor")
+            await midwife_flow.wait_for_exports(app)
+            heap_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    finally:
+        await driver.stop()
+
+    growth = rss.peak - rss.before
+    summary_median = statistics.median(drawn)
+    return {
+        "benchmark": "bench.summary",
+        "data": {"mothers": counts["mother"], "milk_reports": counts["milk_report"],
+                 "sessions": counts["massage_session"], "quiz_attempts": counts["quiz_attempt"],
+                 "companion_links": counts["companion_link"], "seed_s": round(seed_s, 1)},
+        "summary_ms": {"first_call_with_imports": round(first, 1), "median_chart_drawn": round(summary_median, 1),
+                       "max_chart_drawn": round(max(drawn), 1),
+                       "median_chart_cached": round(statistics.median(cached), 1), "runs": summary_runs,
+                       "target": SUMMARY_TARGET_MS, "within_target": summary_median < SUMMARY_TARGET_MS},
+        "mothers_page_ms": {"median": round(statistics.median(pages), 1), "max": round(max(pages), 1)},
+        "export": {"seconds": round(export_s, 1), "files_mb": files,
+                   "rss_before_mb": _mb(rss.before), "rss_peak_mb": _mb(rss.peak), "rss_growth_mb": _mb(growth),
+                   "python_heap_peak_mb": None if heap_peak is None else _mb(heap_peak),
+                   "target_mb": EXPORT_PEAK_TARGET_MB,
+                   "within_target": growth / 1e6 < EXPORT_PEAK_TARGET_MB and (
+                       heap_peak is None or heap_peak / 1e6 < EXPORT_PEAK_TARGET_MB)},
+        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                    "cpu": platform.processor() or platform.machine(), "cpus": psutil.cpu_count()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.summary", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 mothers and 20,000 reports")
+    parser.add_argument("--runs", type=int, default=5, help="timed /ringkasan runs (default 5)")
+    parser.add_argument("--no-heap", action="store_true", help="skip the second, traced export")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="If 'per_message=False'")
+    mothers = 1_000 if args.quick else 10_000
+    result = asyncio.run(run(mothers, 20, args.runs, heap=not args.no_heap))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

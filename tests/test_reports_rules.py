@@ -1,0 +1,127 @@
+"""The alert rules and the before/after phase as plain functions (no Telegram)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from domain.alerts import (Cause, danger_cause, in_window, is_inactive, milk_cause, nappies_cause, report_causes,
+                           wet_nappies_needed)
+from domain.phases import phase_of
+from flows.reports import parse_count
+
+T0 = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("day, needed", [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (9, 6), (30, 6), (0, 1)])
+def test_wet_nappies_by_day_of_life(day, needed):
+    assert wet_nappies_needed(day) == needed
+
+
+def test_few_wet_nappies():
+    assert nappies_cause(4, 5) == Cause("few_wet_nappies", "4/5")
+    assert nappies_cause(5, 5) is None
+    assert nappies_cause(5, 7) == Cause("few_wet_nappies", "5/6")
+    assert nappies_cause(None, 7) is None  # not answered: no rule
+
+
+def test_milk_not_out_from_day_4():
+    assert milk_cause("not_out", 3) is None
+    assert milk_cause("not_out", 4) == Cause("milk_not_out", "4")
+    assert milk_cause("not_smooth", 9) is None
+
+
+def test_danger_signs_and_order_of_causes():
+    assert danger_cause([]) is None and danger_cause(None) is None
+    causes = report_causes(milk_flow="not_out", postpartum_day=5, wet_nappies=1, danger_signs=["fits"])
+    assert [c.cause for c in causes] == ["danger_sign", "milk_not_out", "few_wet_nappies"]
+    assert report_causes(milk_flow="smooth", postpartum_day=5, wet_nappies=6) == []
+
+
+def test_inactivity_needs_two_quiet_days_inside_the_window():
+    assert not is_inactive(T0, T0 - timedelta(hours=47), 5, 10)
+    assert is_inactive(T0, T0 - timedelta(hours=48), 5, 10)
+    assert not is_inactive(T0, T0 - timedelta(days=5), 11, 10)  # window over
+    assert is_inactive(T0, T0 - timedelta(days=5), 14, 14)      # the clinic's longer window
+    assert in_window(1, 10) and not in_window(0, 10)
+
+
+def test_phase_is_pre_until_the_first_session():
+    assert phase_of(T0, None) == "pre"
+    assert phase_of(T0, T0 + timedelta(minutes=1)) == "pre"
+    assert phase_of(T0, T0) == "post"
+    assert phase_of(T0, T0 - timedelta(days=1)) == "post"
+
+
+@pytest.mark.parametrize("typed, value", [("8", 8), (" 12 ", 12), ("8x", 8), ("9 kali", 9), ("10 times", 10),
+                                          ("0", 0), ("delapan", None), ("8.5", None), ("41", None), ("", None)])
+def test_typed_counts(typed, value):
+    assert parse_count(typed, 40) == value
+
+
+# ----------------------------------------------------------------- the pair tables kept by triggers
+async def _db(tmp_path):
+    from db.database import Database
+    from db.queries import mothers, users
+
+    db = await Database(tmp_path / "pairs.db").open()
+    await users.create_user(db, 1, "mother", "id", "2026-11-30T00:00:00Z")
+    await mothers.create_mother(db, 1, "Sari", date(2026, 11, 28), True, "Asia/Makassar",
+                                None, "2026-11-30T00:00:00Z")
+    return db
+
+
+async def test_milk_pair_follows_every_change_of_the_reports(tmp_path):
+    from db.queries import reports
+
+    db = await _db(tmp_path)
+
+    async def add(at, flow, phase):
+        await db.execute("INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day,"
+                         " phase, milk_flow) VALUES (1, 1, 'mother', ?, 3, ?, ?)", (at, phase, flow))
+
+    async def pair():
+        return tuple(await db.fetchone("SELECT first_pre, latest_post FROM milk_pair WHERE mother_id = 1"))
+
+    await add("2026-11-28T01:00:00Z", "not_out", "pre")
+    assert await pair() == ("not_out", None)
+    await add("2026-11-28T05:00:00Z", "not_smooth", "pre")
+    await add("2026-11-29T05:00:00Z", "smooth", "post")
+    assert await pair() == ("not_out", "smooth")
+    # a session logged later, timed before the second report: that report becomes 'post'
+    await db.execute("INSERT INTO massage_session(mother_id, logged_by, slot_date, slot, started_at, source,"
+                     " created_at) VALUES (1, 1, '2026-11-28', 'morning', '2026-11-28T03:00:00Z', 'manual', ?)",
+                     ("2026-11-30T00:00:00Z",))
+    assert await reports.refresh_phases(db, 1) == 1
+    assert await pair() == ("not_out", "smooth")
+    await db.execute("DELETE FROM milk_report WHERE milk_flow = 'smooth'")
+    assert await pair() == ("not_out", "not_smooth")
+    await db.execute("DELETE FROM mother WHERE user_id = 1")  # the cascade leaves nothing behind
+    assert await db.fetchval("SELECT COUNT(*) FROM milk_pair") == 0
+    await db.close()
+
+
+async def test_quiz_pair_takes_first_finished_pre_and_latest_finished_post(tmp_path):
+    db = await _db(tmp_path)
+
+    async def attempt(kind, started, finished=None, score=None):
+        cursor = await db.execute("INSERT INTO quiz_attempt(user_id, kind, lang, item_order, started_at, finished_at,"
+                                  " score) VALUES (1, ?, 'id', '[]', ?, ?, ?)", (kind, started, finished, score))
+        return cursor.lastrowid
+
+    async def pair():
+        return tuple(await db.fetchone("SELECT first_pre, latest_post FROM quiz_pair WHERE user_id = 1"))
+
+    await attempt("pre", "2026-11-28T01:00:00Z", "2026-11-28T01:05:00Z", 40)
+    await attempt("pre", "2026-11-29T01:00:00Z", "2026-11-29T01:05:00Z", 90)
+    await attempt("practice", "2026-11-29T02:00:00Z", "2026-11-29T02:05:00Z", 100)
+    running = await attempt("post", "2026-11-30T01:00:00Z")
+    assert await pair() == (40, None)
+    await db.execute("UPDATE quiz_attempt SET finished_at = '2026-11-30T01:09:00Z', score = 70 WHERE id = ?",
+                     (running,))  # the quiz writes the score when she finishes
+    assert await pair() == (40, 70)
+    await attempt("post", "2026-11-30T05:00:00Z", "2026-11-30T05:05:00Z", 80)
+    assert await pair() == (40, 80)
+    await db.execute("DELETE FROM app_user WHERE telegram_id = 1")
+    assert await db.fetchval("SELECT COUNT(*) FROM quiz_pair") == 0
+    await db.close()

@@ -5,19 +5,19 @@ import asyncio
 import logging
 from typing import Callable
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import Clock
+from bot.commands_menu import register_commands
 from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
-from bot.i18n import LANGUAGES, texts as load_texts
+from bot.i18n import texts as load_texts
 from bot.services import Services
 from db.database import Database
 from db.persistence import SqlitePersistence
 from flows import registry
-from flows.commands import COMMANDS, LISTED
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +90,3 @@ def build_application(
     if configure is not None:
         configure(app)
     return app
-
-
-async def register_commands(app: Application) -> None:
-    """Telegram's command menu, per language (Indonesian is also the default)."""
-    texts = app.services.texts  # type: ignore[attr-defined]
-    for lang in LANGUAGES:
-        commands = [BotCommand(COMMANDS[action][0 if lang == "id" else 1], texts.t(lang, f"commands.{action}"))
-                    for action in LISTED]
-        await app.bot.set_my_commands(commands, language_code=lang)
-        if lang == "id":
-            await app.bot.set_my_commands(commands)

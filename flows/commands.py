@@ -12,12 +12,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("batal", "cancel"),
     "language": ("bahasa", "language"),
 }
-# Shown in Telegram's command menu, per language (descriptions come from the texts).
-LISTED: list[str] = ["menu", "help", "mydata", "language", "cancel", "delete"]
+# Commands of the features, registered by their modules (`names("massage")`, ...).
+FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
+    "massage": ("pijat", "massage"),
+    "quiz": ("kuis", "quiz"),
+    "report": ("lapor", "report"),
+    "history": ("riwayat", "history"),
+    "reminders": ("pengingat", "reminders"),
+    "summary": ("ringkasan", "summary"),
+    "mothers": ("ibu", "mothers"),
+    "export": ("ekspor", "export"),
+}
+# Shown in Telegram's command menu, per language (descriptions are the texts `commands.<action>`):
+# LISTED for everyone, MIDWIFE_LISTED in a midwife's own chat.
+LISTED: list[str] = ["menu", "massage", "quiz", "report", "history", "reminders",
+                     "help", "mydata", "language", "cancel", "delete"]
+MIDWIFE_LISTED: list[str] = ["menu", "summary", "mothers", "export", "massage", "help", "mydata", "language",
+                             "cancel", "delete"]
 
 
 def names(action: str) -> list[str]:
-    return sorted(set(COMMANDS[action]))
+    pair = COMMANDS.get(action) or FEATURE_COMMANDS[action]
+    return sorted(set(pair))
+
+
+def command_name(action: str, lang: str) -> str:
+    pair = COMMANDS.get(action) or FEATURE_COMMANDS[action]
+    return pair[0 if lang == "id" else 1]
 
 
 def all_names() -> list[str]:

@@ -32,10 +32,11 @@ from db.queries.mothers import Mother
 from flows import menu
 from flows.media import send_picture
 from flows.ui import chosen_label, close_buttons, keyboard, send
+from flows.commands import names
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ["pijat", "massage"]
+COMMANDS = names("massage")
 DANGER_GROUPS = ("mother_now", "mother_soon", "baby_now", "baby_soon")
 INFO_PAGES = {"why": "why", "milk": "enough_milk"}
 

@@ -32,6 +32,7 @@ from db.queries.reports import Alert
 from flows import menu
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
+from flows.commands import names
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ NOTE_LIFETIME = timedelta(hours=1)
 PAGE_SIZE = 8
 EXPORTS = "midwife.exports"            # services.extras: midwife id -> running export task
 CHART_CACHE = "midwife.chart_cache"    # services.extras: chart PNGs by their numbers
-COMMANDS = {"summary": ["ringkasan", "summary"], "mothers": ["ibu", "mothers"], "export": ["ekspor", "export"]}
+COMMANDS = {action: names(action) for action in ("summary", "mothers", "export")}
 _pyplot_lock = threading.Lock()
 
 
@@ -452,8 +453,8 @@ MENU_ITEMS = {"midwife.summary": summary, "midwife.mothers": mothers_list, "midw
 
 
 def build_note() -> ConversationHandler:
-    leave = [CommandHandler(names, _ending(callback)) for names, callback in
-             ((COMMANDS["summary"], summary), (COMMANDS["mothers"], mothers_list), (COMMANDS["export"], export))]
+    leave = [CommandHandler(COMMANDS[action], _ending(callback))
+             for action, callback in (("summary", summary), ("mothers", mothers_list), ("export", export))]
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(note_start, pattern=r"^mw:note:\d+$")],
         states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_text),

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.actor import Actor, load_actor
+from bot.commands_menu import register_midwife_commands
 from bot.config import ZONES
 from domain.dates import DateProblem, check_delivery_date, local_today, parse_delivery_date
 from domain.names import clean_name
@@ -185,6 +186,7 @@ async def _join_as_midwife(update: Update, context, code: str) -> int:
         await send(update, _t(context, "onboarding.midwife_code_invalid"))
         return await ask_role(update, context)
     clinic = await clinics.get_clinic(db, clinic_id)
+    await register_midwife_commands(context.bot, context.texts, user.id, _lang(context))
     await send(update, _t(context, "onboarding.midwife_done", clinic=clinic.name if clinic else ""))
     return await _finish(update, context)
 

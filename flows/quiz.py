@@ -26,10 +26,11 @@ from db.queries.quiz import Attempt
 from domain import quiz as quiz_rules
 from flows.guide import first_press, stale
 from flows.ui import chosen_label, close_buttons, keyboard, send
+from flows.commands import names
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ["kuis", "quiz"]
+COMMANDS = names("quiz")
 ROLES = ("mother", "companion")
 
 

@@ -30,6 +30,7 @@ from flows import menu
 from flows import midwife as midwife_view
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
+from flows.commands import names
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ WHICH, FLOW, FEEDS, WET, BREASTS, DANGER = "which", "flow", "feeds", "wet", "bre
 END = ConversationHandler.END
 DRAFT = "report"                       # key of the draft in user_data
 DRAFT_LIFETIME = timedelta(hours=6)    # an abandoned report stops catching her messages after this
-REPORT_COMMANDS = ["lapor", "report"]
-HISTORY_COMMANDS = ["riwayat", "history"]
+REPORT_COMMANDS = names("report")
+HISTORY_COMMANDS = names("history")
 FEED_BUTTONS = list(range(5, 17))
 WET_BUTTONS = list(range(0, 6))
 SIX_OR_MORE = 6

@@ -312,11 +312,19 @@ class LoopbackBotAPI:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: command description is invalid")
-        self.commands[params.get("language_code", "")] = commands
+        self.commands[self._commands_key(params)] = commands
         return True
 
+    @staticmethod
+    def _commands_key(params: dict) -> str:
+        """'' for the default list, 'en' for a language, '<chat id>' for one chat's list."""
+        scope = params.get("scope") or {}
+        if scope.get("type") == "chat":
+            return str(scope["chat_id"])
+        return params.get("language_code", "")
+
     def _m_getMyCommands(self, params: dict) -> list:
-        return self.commands.get(params.get("language_code", ""), [])
+        return self.commands.get(self._commands_key(params), [])
 
     async def _m_getUpdates(self, params: dict) -> list:
         offset = int(params.get("offset") or 0)
@@ -505,7 +513,7 @@ class LoopbackBotAPI:
         return update_id
 
     def send_text(self, user_id: int, text: str) -> int:
-        user = self.users[user_id]
+        self.users[user_id]  # KeyError for a user the test never added
         message = self._new_message(user_id, False, text=text)
         body = self._message_json(message)
         if text.startswith("/"):

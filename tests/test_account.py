@@ -67,6 +67,8 @@ async def test_midwife_joins_by_one_time_code(driver):
     replies = await rina.press("ob:consent:yes")
     assert "Puskesmas Bener" in replies[-2].body
     assert await clinics.midwife_clinic(db, 3001) == clinic.id
+    # her own chat lists the midwife commands
+    assert [c["command"] for c in driver.server.commands["3001"]][:3] == ["menu", "ringkasan", "ibu"]
     # the code works once only
     other = driver.user(3002, "Dewi")
     await other.send(f"/start w_{code}")
@@ -129,9 +131,12 @@ async def test_language_switch(driver):
 
 
 async def test_commands_registered_per_language(driver):
-    assert [c["command"] for c in driver.server.commands["id"]][:3] == ["menu", "bantuan", "saya"]
-    assert [c["command"] for c in driver.server.commands["en"]][:3] == ["menu", "help", "mydata"]
+    indonesian = [c["command"] for c in driver.server.commands["id"]]
+    english = [c["command"] for c in driver.server.commands["en"]]
+    assert {"menu", "bantuan", "saya", "hapus", "batal", "bahasa", "pijat", "kuis", "lapor"} <= set(indonesian)
+    assert {"menu", "help", "mydata", "delete", "cancel", "language", "massage", "quiz", "report"} <= set(english)
     assert driver.server.commands[""] == driver.server.commands["id"]
+    assert "pijat" in [c["command"] for c in driver.server.commands["id"]]
 
 
 async def test_old_button_after_restart_gets_a_clear_answer(driver):

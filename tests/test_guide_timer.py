@@ -60,7 +60,6 @@ def test_timer_arithmetic():
 
 # ----------------------------------------------------------------- end to end
 async def test_timed_session_by_a_companion_of_two_mothers(driver, clock, hooks):
-    db = driver.app.services.db
     texts = driver.app.services.texts
     assert driver.app.job_queue.get_jobs_by_name(JOB_NAME), "the ticking job is scheduled"
     sari = await register_mother(driver, 1001, "Sari")

@@ -393,7 +393,6 @@ async def test_clinic_scope_refuses_everything_outside_her_clinic(driver):
 
 
 async def test_a_mother_who_moves_clinic_leaves_the_old_midwives_view(driver):
-    db = driver.app.services.db
     a, code_a = await make_clinic(driver, "Puskesmas Bener")
     b, code_b = await make_clinic(driver, "Puskesmas Talise")
     ani = await join_midwife(driver, 3913, code_a)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from typing import Annotated
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     reminder_window_days: int = 10
     reminder_grace_minutes: int = 120
     allow_paid_broadcast: bool = False
+    reminder_rate_per_s: float = Field(default=30.0, gt=0)   # overall cap of a wave (unpaid)
+    reminder_poll_seconds: int = Field(default=30, ge=0)      # dispatcher wake-up; 0: no job (tools, bench)
+    reminder_snooze_minutes: int = Field(default=30, ge=1, le=180)
+    reminder_resend_uncertain: bool = True                    # after a crash mid-send: resend (at least once)
 
     @field_validator("default_timezone")
     @classmethod
@@ -66,6 +70,13 @@ class Settings(BaseSettings):
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
             raise ValueError("reminder times are HH:MM, e.g. 06:00")
         return f"{int(hours):02d}:{int(minutes):02d}"
+
+    @model_validator(mode="after")
+    def _reminder_slots(self) -> "Settings":
+        # a reminder names the slot its session is logged in: morning before noon, evening after
+        if not (self.reminder_morning < "12:00" <= self.reminder_evening):
+            raise ValueError("REMINDER_MORNING must be before 12:00 and REMINDER_EVENING from 12:00")
+        return self
 
     @property
     def api_base_url(self) -> str:

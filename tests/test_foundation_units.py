@@ -59,10 +59,10 @@ def test_settings_are_validated_with_clear_errors():
         Settings(_env_file=None, default_timezone="Jakarta")
     with pytest.raises(ValidationError, match="HH:MM"):
         Settings(_env_file=None, reminder_morning="6 pagi")
-    settings = Settings(_env_file=None, admin_telegram_ids="1, 2", reminder_evening="4:5",
+    settings = Settings(_env_file=None, admin_telegram_ids="1, 2", reminder_evening="16:5",
                         telegram_api_base_url="http://127.0.0.1:8081")
     assert settings.admin_telegram_ids == [1, 2]
-    assert settings.reminder_evening == "04:05"
+    assert settings.reminder_evening == "16:05"
     assert settings.api_base_url == "http://127.0.0.1:8081/bot"
     assert settings.file_base_url == "http://127.0.0.1:8081/file/bot"
     assert "123456:" not in repr(Settings(_env_file=None, telegram_bot_token="123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ"))

@@ -6,7 +6,7 @@ import logging
 from typing import Callable
 
 from telegram import LinkPreviewOptions, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import Clock
 from bot.commands_menu import register_commands
@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import texts as load_texts
+from bot.ratelimit import PatientRateLimiter
 from bot.services import Services
 from db.database import Database
 from db.persistence import SqlitePersistence
@@ -80,7 +81,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(db))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PatientRateLimiter(max_retries=3, backoff_s=settings.telegram_retry_backoff_s))
         .concurrent_updates(False)
     )
     app: BotApplication = builder.build()  # type: ignore[assignment]

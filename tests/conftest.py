@@ -18,7 +18,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder")
+    return Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+                    telegram_retry_backoff_s=0.01)
 
 
 @pytest.fixture

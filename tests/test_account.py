@@ -180,3 +180,13 @@ async def test_blocked_user_does_not_break_the_bot(driver):
     await budi.press("Berhenti mendampingi")
     assert "berhenti mendampingi" in budi.last.body  # answered even though the mother can't be told
     assert await driver.app.services.db.fetchval("SELECT active FROM app_user WHERE telegram_id = 1001") == 0
+
+
+async def test_a_passing_server_error_is_retried_not_lost(driver):
+    from loopback import Fault
+
+    sari = await register_mother(driver, 1001, "Sari")
+    driver.server.faults.append(Fault(code=502, method="sendMessage", times=1))
+    replies = await sari.send("/menu")
+    assert replies and "Menu Sahabat Nifas" in replies[-1].body
+    assert ("sendMessage", 502, "Injected error 502") in driver.server.refusals

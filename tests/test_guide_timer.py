@@ -210,7 +210,7 @@ async def test_telegram_trouble_during_a_tick_is_retried(driver, clock, hooks):
 
     sari = await ready_mother(driver)
     timer = await start_timer(sari, 1001, 10)
-    driver.server.faults.append(Fault(code=502, method="editMessageText", times=1))
+    driver.server.faults.append(Fault(code=502, method="editMessageText", times=4))
     assert await advance(driver, clock, minutes=1) == 0
     assert timer.edits == 0
     assert await advance(driver, clock, seconds=5) == 1
@@ -223,7 +223,7 @@ async def test_no_timer_without_its_message(driver, clock, hooks):
     db = driver.app.services.db
     sari = await ready_mother(driver)
     await sari.press("gd:tm:1001")
-    driver.server.faults.append(Fault(code=502, method="sendMessage", times=1))
+    driver.server.faults.append(Fault(code=502, method="sendMessage", times=4))
     await sari.press("gd:go:1001:10")
     assert await db.fetchval("SELECT COUNT(*) FROM guided_session") == 0
     assert await advance(driver, clock, minutes=11) == 0

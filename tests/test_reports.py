@@ -356,7 +356,7 @@ async def test_alert_that_did_not_reach_a_midwife_is_sent_again(driver, clock):
     ani = await join_midwife(driver, 2091, code)
     sari = await mother_in(driver, clinic, 2092, "Sari")
     start = len(ani.messages())
-    driver.server.faults.append(Fault(code=502, method="sendMessage", chat_id=2091, times=1))
+    driver.server.faults.append(Fault(code=502, method="sendMessage", chat_id=2091, times=4))
     replies = await report(sari, danger=("fits",))
     assert "Ini tanda bahaya" in texts_of(replies)  # she is not left without advice
     assert len(ani.messages()) == start

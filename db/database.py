@@ -1,6 +1,7 @@
 """One aiosqlite connection per process, WAL, foreign keys, versioned migrations."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -35,6 +36,11 @@ class Database:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        # One connection is shared by handlers and jobs, which run as separate asyncio tasks.
+        # A transaction belongs to one task; other tasks' statements wait until it ends, so
+        # they are neither swept into it nor rolled back with it.
+        self._tx_lock = asyncio.Lock()
+        self._tx_owner: asyncio.Task | None = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -86,17 +92,27 @@ class Database:
             applied.append(name)
         return applied
 
+    async def _wait_for_other_transactions(self) -> None:
+        """Return once no other task holds a transaction (without yielding if none does)."""
+        while self._tx_owner is not None and self._tx_owner is not asyncio.current_task():
+            async with self._tx_lock:
+                pass
+
     async def execute(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Cursor:
+        await self._wait_for_other_transactions()
         return await self.conn.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        await self._wait_for_other_transactions()
         await self.conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Iterable[Any] | dict = ()) -> aiosqlite.Row | None:
+        await self._wait_for_other_transactions()
         async with self.conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Iterable[Any] | dict = ()) -> list[aiosqlite.Row]:
+        await self._wait_for_other_transactions()
         async with self.conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
@@ -106,6 +122,7 @@ class Database:
 
     async def iterate(self, sql: str, params: Iterable[Any] | dict = (), size: int = 500) -> AsyncIterator[aiosqlite.Row]:
         """Stream rows without holding them all in memory."""
+        await self._wait_for_other_transactions()
         async with self.conn.execute(sql, params) as cursor:
             while True:
                 batch = await cursor.fetchmany(size)
@@ -116,15 +133,23 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["Database"]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error. Not re-entrant."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        else:
-            await self.conn.execute("COMMIT")
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error; one task at a time. Not re-entrant."""
+        task = asyncio.current_task()
+        if self._tx_owner is task:
+            raise RuntimeError("nested transaction")
+        async with self._tx_lock:
+            self._tx_owner = task
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await self.conn.execute("COMMIT")
+            finally:
+                self._tx_owner = None
 
     async def backup(self, target: str | Path) -> None:
         """Consistent online copy through SQLite's backup API."""

@@ -24,6 +24,7 @@ from db.queries.sessions import log_session
 from db.queries.users import get_user, set_active
 from domain.slots import slot_of
 from flows import menu
+from flows.commands import names
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 from reminders import jobs, messages, preferences
@@ -33,7 +34,6 @@ from reminders.planning import (SLOT_CODES, SLOT_NAMES, hhmm, parse_hhmm, slot_f
 
 log = logging.getLogger(__name__)
 
-COMMAND = ["pengingat", "reminders"]
 TIME = "rem_time"
 END = ConversationHandler.END
 PRESETS = {"morning": ("05:00", "05:30", "06:00", "06:30", "07:00", "08:00"),
@@ -54,9 +54,9 @@ def register(app) -> None:
         states={TIME: [CallbackQueryHandler(preset_chosen, pattern=r"^rem:set:[me]:\d{4}$"),
                        CallbackQueryHandler(ask_time, pattern=r"^rem:time:[me]$"),
                        MessageHandler(filters.ALL & ~filters.COMMAND, time_typed)]},
-        fallbacks=[CommandHandler(COMMAND, _leaving(show))] + flow_fallbacks(),
+        fallbacks=[CommandHandler(names("reminders"), _leaving(show))] + flow_fallbacks(),
         name="reminders", persistent=True))
-    app.add_handler(CommandHandler(COMMAND, show))
+    app.add_handler(CommandHandler(names("reminders"), show))
     app.add_handler(CallbackQueryHandler(show, pattern=r"^menu:reminders$"))
     app.add_handler(CallbackQueryHandler(reminder_button, pattern=REMINDER_BUTTON))
     app.add_handler(CallbackQueryHandler(preset_chosen, pattern=r"^rem:set:[me]:\d{4}$"))

@@ -93,3 +93,34 @@ async def test_transaction_rolls_back_on_error(tmp_path):
             raise RuntimeError
     assert await db.fetchval("SELECT COUNT(*) FROM clinic") == 0
     await db.close()
+
+
+async def test_a_transaction_is_not_joined_by_another_task(tmp_path):
+    """A job's transaction and a handler's statement on the shared connection stay apart."""
+    import asyncio
+
+    db = await Database(tmp_path / "tx.db").open()
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def job():
+        with pytest.raises(RuntimeError):
+            async with db.transaction():
+                await db.execute("INSERT INTO clinic(name, timezone, mother_code, created_at)"
+                                 " VALUES ('job', 'Asia/Jakarta', 'j', 't')")
+                inside.set()
+                await release.wait()
+                raise RuntimeError("job fails, its transaction rolls back")
+
+    async def handler():
+        await inside.wait()
+        waiting = asyncio.ensure_future(db.execute(
+            "INSERT INTO clinic(name, timezone, mother_code, created_at) VALUES ('handler', 'Asia/Jakarta', 'h', 't')"))
+        await asyncio.sleep(0)
+        assert not waiting.done()  # it waits for the job's transaction to end
+        release.set()
+        await waiting
+
+    await asyncio.gather(job(), handler())
+    assert [row[0] for row in await db.fetchall("SELECT name FROM clinic")] == ["handler"]
+    await db.close()

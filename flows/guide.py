@@ -241,9 +241,8 @@ async def show_hub(update: Update, context, actor: Actor, mother: Mother | None,
 async def hub(update: Update, context) -> None:
     """gd:hub:<mother> (0: reading only)."""
     actor = await load_actor(update, context)
-    mother_id = int_arg(args(update)[0])
-    mother = await mother_for(context, actor, mother_id) if mother_id else None
-    if (mother_id and mother is None) or not actor.registered or not first_press(update, context):
+    ok, mother = await _pressed_for_mother(update, context, actor)
+    if not ok:
         return await stale(update, context, actor.lang)
     await close_buttons(update)
     await show_hub(update, context, actor, mother)
@@ -282,12 +281,20 @@ async def show_step(update: Update, context) -> None:
 async def close_steps(update: Update, context) -> None:
     """gd:x:<mother>: the steps' message loses its buttons; the guide's menu comes back."""
     actor = await load_actor(update, context)
-    mother_id = int_arg(args(update)[0])
-    mother = await mother_for(context, actor, mother_id) if mother_id else None
-    if (mother_id and mother is None) or not actor.registered or not first_press(update, context):
+    ok, mother = await _pressed_for_mother(update, context, actor)
+    if not ok:
         return await stale(update, context, actor.lang)
     await close_buttons(update)
     await show_hub(update, context, actor, mother, intro_key="massage.closed")
+
+
+async def _pressed_for_mother(update: Update, context, actor):
+    """(valid, mother) for a `gd:...:<mother>` button: 0 means reading only; someone else's
+    mother, an unregistered user or a second press of the same button is not valid."""
+    mother_id = int_arg(args(update)[0])
+    mother = await mother_for(context, actor, mother_id) if mother_id else None
+    valid = not (mother_id and mother is None) and actor.registered and first_press(update, context)
+    return valid, mother
 
 
 # ----------------------------------------------------------------- pages

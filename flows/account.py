@@ -64,12 +64,20 @@ def render_my_data(texts, lang: str, data: dict[str, list[dict]]) -> str:
         lines.append("")
         lines.append(f"▪ {texts.t(lang, f'mydata.tables.{table}')} ({len(rows)})")
         for row in rows[:20]:
-            lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+            lines.append("  – " + "; ".join(f"{_field(texts, lang, k)}: {v}" for k, v in row.items() if v is not None))
         if len(rows) > 20:
             lines.append("  " + texts.t(lang, "mydata.more", n=len(rows) - 20))
     lines.append("")
     lines.append(texts.t(lang, "mydata.footer"))
     return "\n".join(lines)
+
+
+def _field(texts, lang: str, column: str) -> str:
+    """A column's readable name (`mydata.fields.<column>`), or the column name in words."""
+    try:
+        return texts.t(lang, f"mydata.fields.{column}")
+    except KeyError:
+        return column.replace("_", " ")
 
 
 def split_message(text: str, limit: int = 4000) -> list[str]:

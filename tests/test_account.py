@@ -83,7 +83,7 @@ async def test_mydata_shows_everything_and_delete_removes_it(driver):
     budi = await link_companion(driver, sari)
     replies = await sari.send("/saya")
     text = "\n".join(m.body for m in replies)
-    assert "display_name=Sari" in text and "relation=husband" in text
+    assert "Nama: Sari" in text and "Hubungan: husband" in text
     assert "pseudonym" not in text
 
     await sari.send("/hapus")
@@ -146,7 +146,7 @@ async def test_old_button_after_restart_gets_a_clear_answer(driver):
     replies = await sari.press_data(old_menu, "xx:gone:42")
     assert "sudah tidak berlaku" in replies[-2].body
     replies = await sari.press_data(old_menu, "menu:mydata")  # still valid after a restart
-    assert "display_name=Sari" in replies[0].body
+    assert "Nama: Sari" in replies[0].body
 
 
 async def test_unexpected_input_gets_an_answer(driver):

@@ -73,4 +73,4 @@ def test_demo_runs_a_script(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Pendaftaran selesai" in result.stdout
     assert "Budi sekarang menjadi pendamping" in result.stdout
-    assert "display_name=Sari" in result.stdout
+    assert "Nama: Sari" in result.stdout

@@ -37,6 +37,17 @@ def _bot_username(settings: Settings, given: str | None) -> str:
     return given or settings.bot_username or "SahabatNifasBot"
 
 
+def _print_rows(rows: list[dict], as_json: bool, empty: str, line) -> None:
+    """A listing: JSON, a hint when there is nothing yet, or one line per row."""
+    if as_json:
+        print(json.dumps(rows))
+    elif not rows:
+        print(empty)
+    else:
+        for row in rows:
+            print(line(row))
+
+
 # ---------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
@@ -138,14 +149,9 @@ def cmd_clinic(args: argparse.Namespace) -> int:
     rows = asyncio.run(_with_db(settings, clinics.list_clinics))
     for row in rows:
         row["mother_link"] = f"https://t.me/{username}?start=m_{row.pop('mother_code')}"
-    if args.json:
-        print(json.dumps(rows))
-    elif not rows:
-        print("no clinics yet: sahabat-nifas clinic add \"Puskesmas ...\" --timezone Asia/Jakarta")
-    else:
-        for row in rows:
-            print(f"{row['id']:>4}  {row['name']}  {row['timezone']}  mothers={row['mothers']} "
-                  f"midwives={row['midwives']}  {row['mother_link']}")
+    _print_rows(rows, args.json, "no clinics yet: sahabat-nifas clinic add \"Puskesmas ...\" --timezone Asia/Jakarta",
+                lambda row: f"{row['id']:>4}  {row['name']}  {row['timezone']}  mothers={row['mothers']} "
+                            f"midwives={row['midwives']}  {row['mother_link']}")
     return 0
 
 
@@ -161,14 +167,9 @@ def cmd_midwife(args: argparse.Namespace) -> int:
         print(f"midwife {args.telegram_id} removed")
         return 0
     rows = asyncio.run(_with_db(settings, lambda db: clinics.list_midwives(db, args.clinic)))
-    if args.json:
-        print(json.dumps(rows))
-    elif not rows:
-        print("no midwives yet")
-    else:
-        for row in rows:
-            print(f"{row['user_id']:>12}  {row['display_name'] or '-':<20} clinic {row['clinic_id']} "
-                  f"({row['clinic']})  since {row['joined_at']}")
+    _print_rows(rows, args.json, "no midwives yet",
+                lambda row: f"{row['user_id']:>12}  {row['display_name'] or '-':<20} clinic {row['clinic_id']} "
+                            f"({row['clinic']})  since {row['joined_at']}")
     return 0
 
 

@@ -255,10 +255,18 @@ async def _save_time(update: Update, context, actor: Actor, slot: str, value) ->
 
 
 # ----------------------------------------------------------------- pause and resume
-async def pause_chosen(update: Update, context) -> None:
+async def _button_actor(update: Update, context) -> Actor | None:
+    """The mother or companion pressing a settings button; anyone else gets a short answer."""
     actor = await load_actor(update, context)
     if actor.role not in ("mother", "companion"):
         await close_buttons(update, alert=context.texts.t(actor.lang, "common.stale_button_short"))
+        return None
+    return actor
+
+
+async def pause_chosen(update: Update, context) -> None:
+    actor = await _button_actor(update, context)
+    if actor is None:
         return
     days = int(update.callback_query.data.rsplit(":", 1)[1]) or None
     await close_buttons(update)
@@ -279,9 +287,8 @@ async def _pause(update: Update, context, actor: Actor, days: int | None) -> Non
 
 
 async def resume_chosen(update: Update, context) -> None:
-    actor = await load_actor(update, context)
-    if actor.role not in ("mother", "companion"):
-        await close_buttons(update, alert=context.texts.t(actor.lang, "common.stale_button_short"))
+    actor = await _button_actor(update, context)
+    if actor is None:
         return
     await close_buttons(update)
     await _resume(update, context, actor)

@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 from bot.clock import iso
 from db.database import Database
+from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
 from db.queries.reports import Alert, Report, SessionEntry, _report, day_of
 from domain.dates import MAX_DAYS_AGO, local_today
@@ -46,16 +47,14 @@ async def scope_of(db: Database, midwife_id: int) -> Scope:
     return Scope(*row)
 
 
-def _mother(row) -> Mother:
-    return Mother(row["user_id"], row["display_name"], date.fromisoformat(row["delivery_date"]),
-                  bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"])
+_mother = mothers_q.row_to_mother
 
 
 async def mother_of_clinic(db: Database, midwife_id: int, mother_id: int) -> Mother:
     """The mother, if she belongs to the midwife's clinic; raises otherwise."""
     scope = await scope_of(db, midwife_id)
     row = await db.fetchone(
-        "SELECT user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym FROM mother"
+        f"SELECT {mothers_q.COLUMNS} FROM mother"
         " WHERE user_id = ? AND clinic_id = ?", (mother_id, scope.clinic_id))
     if row is None:
         raise NotYourClinic(mother_id)
@@ -160,9 +159,8 @@ async def mothers_page(db: Database, midwife_id: int, now: datetime, page: int =
         "  WHEN delivery_date < :nifas_from THEN 5"
         "  WHEN last_flow IS NULL THEN 2"
         "  WHEN last_flow = 'not_out' THEN 3 ELSE 4 END AS urgency"
-        " FROM (SELECT m.user_id, m.display_name, m.delivery_date, m.first_child, m.timezone, m.clinic_id,"
-        "  m.pseudonym,"
-        "  (SELECT MIN(CASE a.cause WHEN 'danger_sign' THEN 0 ELSE 1 END) FROM alert a"
+        " FROM (SELECT m.*,"
+        "  (SELECT MIN(CASE a.urgency WHEN 'urgent' THEN 0 ELSE 1 END) FROM alert a"
         "   WHERE a.mother_id = m.user_id AND a.closed_at IS NULL) AS alert_rank,"
         "  (SELECT COUNT(*) FROM alert a WHERE a.mother_id = m.user_id AND a.closed_at IS NULL) AS open_alerts,"
         "  (SELECT r.milk_flow FROM milk_report r WHERE r.mother_id = m.user_id"

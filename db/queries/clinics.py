@@ -18,6 +18,9 @@ class Clinic:
     name: str
     timezone: str
     mother_code: str
+    district: str | None = None
+    phone: str | None = None       # shown as a number to call (danger screen, advice, /bantuan)
+    whatsapp: str | None = None
 
 
 async def create_clinic(db: Database, name: str, timezone: str, now: str) -> tuple[Clinic, str]:
@@ -45,8 +48,10 @@ async def new_midwife_code(db: Database, clinic_id: int, now: str) -> str:
 
 
 async def get_clinic(db: Database, clinic_id: int) -> Clinic | None:
-    row = await db.fetchone("SELECT id, name, timezone, mother_code FROM clinic WHERE id = ?", (clinic_id,))
-    return None if row is None else Clinic(row["id"], row["name"], row["timezone"], row["mother_code"])
+    row = await db.fetchone("SELECT id, name, timezone, mother_code, district, phone, whatsapp FROM clinic"
+                            " WHERE id = ?", (clinic_id,))
+    return None if row is None else Clinic(row["id"], row["name"], row["timezone"], row["mother_code"],
+                                            row["district"], row["phone"], row["whatsapp"])
 
 
 async def clinic_by_mother_code(db: Database, code: str) -> Clinic | None:

@@ -17,19 +17,31 @@ class Mother:
     timezone: str
     clinic_id: int | None
     pseudonym: str
+    birth_time: str | None = None        # 'HH:MM', a part of the day, or None (domain/age.py)
+    care_status: str = "normal"          # normal | hospital | loss
+    hold_since: str | None = None        # a danger sign paused the massage (domain/care.py)
+    hold_alert_id: int | None = None
+    clinic_chosen_at: str | None = None  # she chose her Puskesmas (or "not yet") at this time
+
+    @property
+    def on_hold(self) -> bool:
+        return self.hold_since is not None
 
 
-def _mother(row) -> Mother:
+def row_torow_to_mother(row) -> Mother:
     return Mother(row["user_id"], row["display_name"], date.fromisoformat(row["delivery_date"]),
-                  bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"])
+                  bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"],
+                  row["birth_time"], row["care_status"], row["hold_since"], row["hold_alert_id"],
+                  row["clinic_chosen_at"])
 
 
-_COLUMNS = "user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym"
+COLUMNS = ("user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym, birth_time,"
+            " care_status, hold_since, hold_alert_id, clinic_chosen_at")
 
 
 async def get_mother(db: Database, user_id: int) -> Mother | None:
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM mother WHERE user_id = ?", (user_id,))
-    return None if row is None else _mother(row)
+    row = await db.fetchone(f"SELECT {COLUMNS} FROM mother WHERE user_id = ?", (user_id,))
+    return None if row is None else row_to_mother(row)
 
 
 async def create_mother(db: Database, user_id: int, display_name: str, delivery_date: date, first_child: bool,

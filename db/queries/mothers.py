@@ -28,7 +28,7 @@ class Mother:
         return self.hold_since is not None
 
 
-def row_torow_to_mother(row) -> Mother:
+def row_to_mother(row) -> Mother:
     return Mother(row["user_id"], row["display_name"], date.fromisoformat(row["delivery_date"]),
                   bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"],
                   row["birth_time"], row["care_status"], row["hold_since"], row["hold_alert_id"],

@@ -53,8 +53,10 @@ async def add_quiz(db, uid, kind, score, finished_at):
 
 
 async def add_alert(db, mother_id, cause, opened_at, closed_at=None, detail=""):
-    cursor = await db.execute("INSERT INTO alert(mother_id, cause, detail, opened_at, closed_at, notified_at)"
-                              " VALUES (?, ?, ?, ?, ?, ?)", (mother_id, cause, detail, opened_at, closed_at, opened_at))
+    urgency = "urgent" if cause == "danger_sign" else "warning"
+    cursor = await db.execute("INSERT INTO alert(mother_id, cause, urgency, detail, opened_at, closed_at, notified_at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (mother_id, cause, urgency, detail, opened_at, closed_at, opened_at))
     return cursor.lastrowid
 
 

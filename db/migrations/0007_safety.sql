@@ -18,10 +18,8 @@ ALTER TABLE mother ADD COLUMN care_status TEXT NOT NULL DEFAULT 'normal'
     CHECK (care_status IN ('normal', 'hospital', 'loss'));
 ALTER TABLE mother ADD COLUMN care_status_at TEXT;
 ALTER TABLE mother ADD COLUMN care_status_by INTEGER;  -- who set it (she, a companion, a midwife)
--- A danger sign was reported: massage reminders and the timer are paused from hold_since
--- until a midwife closes that alert or she confirms she has been seen (then NULL again).
-ALTER TABLE mother ADD COLUMN hold_since TEXT;
-ALTER TABLE mother ADD COLUMN hold_alert_id INTEGER;
+-- (A danger sign puts her "on hold" — massage reminders and the timer paused — for as long as
+-- an urgent alert of hers is open: derived from `alert`, never stored twice.)
 UPDATE mother SET clinic_chosen_at = created_at WHERE clinic_id IS NOT NULL;
 
 -- Safety checks: 'full' (every caution) the first time and once a week, 'short' (three quick

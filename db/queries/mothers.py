@@ -19,24 +19,17 @@ class Mother:
     pseudonym: str
     birth_time: str | None = None        # 'HH:MM', a part of the day, or None (domain/age.py)
     care_status: str = "normal"          # normal | hospital | loss
-    hold_since: str | None = None        # a danger sign paused the massage (domain/care.py)
-    hold_alert_id: int | None = None
     clinic_chosen_at: str | None = None  # she chose her Puskesmas (or "not yet") at this time
-
-    @property
-    def on_hold(self) -> bool:
-        return self.hold_since is not None
 
 
 def row_to_mother(row) -> Mother:
     return Mother(row["user_id"], row["display_name"], date.fromisoformat(row["delivery_date"]),
                   bool(row["first_child"]), row["timezone"], row["clinic_id"], row["pseudonym"],
-                  row["birth_time"], row["care_status"], row["hold_since"], row["hold_alert_id"],
-                  row["clinic_chosen_at"])
+                  row["birth_time"], row["care_status"], row["clinic_chosen_at"])
 
 
 COLUMNS = ("user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym, birth_time,"
-            " care_status, hold_since, hold_alert_id, clinic_chosen_at")
+            " care_status, clinic_chosen_at")
 
 
 async def get_mother(db: Database, user_id: int) -> Mother | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Callable
 
 from telegram import LinkPreviewOptions, Update
@@ -21,6 +22,7 @@ from db.persistence import SqlitePersistence
 from flows import registry
 
 log = logging.getLogger(__name__)
+RECENT_UPDATES = 10_000
 
 
 class BotApplication(Application):
@@ -30,7 +32,8 @@ class BotApplication(Application):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._processed: set[int] = set()
+        # the ids of recently handled updates, for wait_processed (bounded: not every id forever)
+        self._processed: OrderedDict[int, None] = OrderedDict()
         self._processed_changed = asyncio.Condition()
         self.last_processed_update_id = 0
 
@@ -54,7 +57,9 @@ class BotApplication(Application):
             if isinstance(update, Update):
                 async with self._processed_changed:
                     self.last_processed_update_id = max(self.last_processed_update_id, update.update_id)
-                    self._processed.add(update.update_id)
+                    self._processed[update.update_id] = None
+                    while len(self._processed) > RECENT_UPDATES:
+                        self._processed.popitem(last=False)
                     self._processed_changed.notify_all()
 
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:

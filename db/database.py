@@ -26,6 +26,22 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _private_folder(folder: Path) -> None:
+    """The data folder is the bot's alone (0700) when we create it."""
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+
+
+def _private_files(path: str) -> None:
+    """The database and its WAL files readable by the bot's user only (0600)."""
+    if path == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        file = Path(path + suffix)
+        if file.exists():
+            file.chmod(0o600)
+
+
 class Database:
     """Thin wrapper: `fetchone/fetchall/execute` and a `transaction()` that commits or rolls back.
 
@@ -50,13 +66,16 @@ class Database:
 
     async def open(self, migrate: bool = True) -> "Database":
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_folder(Path(self.path).parent)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages (health data).
+        await self._conn.execute("PRAGMA secure_delete=ON")
+        _private_files(self.path)
         if migrate:
             await self.migrate()
         return self
@@ -150,6 +169,12 @@ class Database:
                     await self.conn.execute("COMMIT")
             finally:
                 self._tx_owner = None
+
+    async def checkpoint(self) -> None:
+        """Write the WAL into the database file and truncate it (after a deletion, so nothing of
+        the deleted person stays behind in the `-wal` file)."""
+        await self._wait_for_other_transactions()
+        await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def backup(self, target: str | Path) -> None:
         """Consistent online copy through SQLite's backup API."""

@@ -33,19 +33,30 @@ PERSONAL_TABLES: list[tuple[str, str]] = [
     ("reminder_mute", "user_id"),
     ("reminder_delivery", "mother_id"),
     ("reminder_delivery", "recipient_id"),
+    ("alert", "raised_by"),
+    ("alert_delivery", "recipient_id"),
+    ("mother", "care_status_by"),
+    ("midwife_code", "used_by"),
 ]
 # Rows about someone else that only name this person: on deletion the name goes, the row stays.
 KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by"), ("milk_report", "reported_by"),
                                            ("alert", "closed_by"), ("midwife_note", "midwife_id"),
-                                           ("safety_check", "checked_by")}
+                                           ("safety_check", "checked_by"), ("alert", "raised_by"),
+                                           ("alert_delivery", "recipient_id"), ("mother", "care_status_by"),
+                                           ("midwife_code", "used_by")}
 # Keys, and the Telegram ids of midwives (a mother sees the notes and alerts about her, not who wrote them).
 HIDDEN_COLUMNS = {"code", "pseudonym", "midwife_id", "closed_by"}
+# Rows that only name her as who did something to someone else's row, and are not hers to see
+# (a midwife who set a mother's care status): her id is erased on deletion, the row is not shown.
+ERASE_ONLY: set[tuple[str, str]] = {("mother", "care_status_by")}
 
 
 async def collect(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row about this user, table by table (codes left out: they are keys, not data)."""
     found: dict[str, list[dict[str, Any]]] = {}
     for table, column in PERSONAL_TABLES:
+        if (table, column) in ERASE_ONLY:
+            continue
         rows = await db.fetchall(f"SELECT * FROM {table} WHERE {column} = ?", (user_id,))
         if rows:
             found.setdefault(table, []).extend(
@@ -70,4 +81,5 @@ async def delete_user(db: Database, user_id: int) -> list[int]:
                 await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
         await db.execute("DELETE FROM conversation_state WHERE key = ?", (f"[{user_id}, {user_id}]",))
         await db.execute("DELETE FROM user_draft WHERE user_id = ?", (user_id,))
+    await db.checkpoint()  # nothing of hers left in the WAL file either (secure_delete zeroes the pages)
     return companions

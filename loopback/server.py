@@ -22,8 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
-_TAG = re.compile(r"<[^>]+>")
-_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+);")
+from loopback import entities
+
 
 
 def _load_methods() -> dict[str, dict[str, dict]]:
@@ -116,6 +116,8 @@ class LoopbackBotAPI:
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._new_update = asyncio.Event()
+        self._poll_generation = 0
+        self.conflicts = 0  # getUpdates answered 409 (a second poller)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.port = 0
@@ -212,19 +214,20 @@ class LoopbackBotAPI:
                 raise ApiError(400, f"Bad Request: parameter {name} is required")
         return decoded
 
-    @staticmethod
-    def _visible_length(text: str, parse_mode: str | None) -> int:
-        if parse_mode and parse_mode.upper() == "HTML":
-            text = _ENTITY.sub("x", _TAG.sub("", text))
-        return len(text)
-
     def _check_text(self, text: Any, parse_mode: str | None, limit: int, what: str, allow_empty: bool = False) -> None:
+        """As Telegram: the parse mode must exist, the markup must parse, the visible text must
+        not be empty or blank, and its length counts UTF-16 code units."""
         if not isinstance(text, str):
             raise ApiError(400, f"Bad Request: {what} must be a string")
-        length = self._visible_length(text, parse_mode)
-        if length == 0 and not allow_empty:
-            raise ApiError(400, f"Bad Request: {what} must be non-empty")
-        if length > limit:
+        try:
+            visible = entities.visible_text(text, parse_mode)
+        except entities.EntityError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+        except ValueError:
+            raise ApiError(400, "Bad Request: unsupported parse_mode") from None
+        if not visible.strip() and not allow_empty:
+            raise ApiError(400, f"Bad Request: {what} is empty")
+        if entities.utf16_len(visible) > limit:
             raise ApiError(400, f"Bad Request: {what} is too long")
 
     def _check_markup(self, markup: Any) -> dict | None:
@@ -330,6 +333,10 @@ class LoopbackBotAPI:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
+        # Telegram allows one poller per token: a new getUpdates ends the one waiting with 409.
+        self._poll_generation += 1
+        mine = self._poll_generation
+        self._new_update.set()
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout:
@@ -338,6 +345,10 @@ class LoopbackBotAPI:
                 await asyncio.wait_for(self._new_update.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
+        if mine != self._poll_generation:
+            self.conflicts += 1
+            raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot"
+                                " instance is running")
         return self._updates[:limit]
 
     def _new_message(self, chat_id: int, from_bot: bool, **fields: Any) -> SentMessage:

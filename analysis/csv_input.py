@@ -10,9 +10,10 @@ in those, a decimal comma in scores ("72,5") is accepted.
 from __future__ import annotations
 
 import csv
-import io
+from array import array
 import math
 import os
+from typing import Iterator
 
 from .stats import CATEGORIES, LABELS_ID, milk_flow_analysis, quiz_analysis
 
@@ -69,41 +70,55 @@ def _parse_score(raw: str, line: int, decimal_comma: bool) -> float:
     return value
 
 
-def _read_rows(path) -> tuple[list[tuple[int, list[str]]], str]:
-    """Return ([(line_number, cells), ...], delimiter)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise AnalysisInputError(f"{os.fspath(path)}: not a UTF-8 text file") from None
-    except OSError as e:
-        raise AnalysisInputError(f"cannot read {os.fspath(path)}: {e.strerror or e}") from None
-    first = text.split("\n", 1)[0]
+def _open_rows(f) -> tuple[Iterator[tuple[int, list[str]]], str]:
+    """Stream (line_number, cells) from an open text file; the delimiter is guessed from the
+    first line. Nothing but the current row is held in memory."""
+    first = f.readline()
     delimiter = ";" if ";" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return [(reader.line_num, row) for row in reader], delimiter
-    except csv.Error as e:
-        raise _err(reader.line_num, f"malformed CSV ({e})") from None
+    f.seek(0)
+    reader = csv.reader(f, delimiter=delimiter)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as e:
+            raise _err(reader.line_num, f"malformed CSV ({e})") from None
+
+    return rows(), delimiter
 
 
 def load_csv(path) -> tuple[str, list[tuple], int]:
     """Return (kind, pairs, excluded). kind is "milk_flow" or "quiz".
 
     pairs are (pre, post) values in order of first appearance of each id;
-    excluded counts ids that do not have both phases.
+    excluded counts ids that do not have both phases. The file is read row by row: memory
+    grows with the number of people, not with the size of the file.
     """
-    rows, delimiter = _read_rows(path)
-    while rows and not any(cell.strip() for cell in rows[0][1]):
-        rows.pop(0)  # leading blank lines
-    if not rows:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return _load(f)
+    except UnicodeDecodeError:
+        raise AnalysisInputError(f"{os.fspath(path)}: not a UTF-8 text file") from None
+    except OSError as e:
+        raise AnalysisInputError(f"cannot read {os.fspath(path)}: {e.strerror or e}") from None
+
+
+def _load(f) -> tuple[str, list[tuple], int]:
+    rows, delimiter = _open_rows(f)
+    header = next(((line, row) for line, row in rows if any(cell.strip() for cell in row)), None)
+    if header is None:
         raise _err(1, "file is empty (expected a header row)")
-    kind, idx = _detect_kind(*rows[0])
+    kind, idx = _detect_kind(*header)
     id_col, value_col = HEADERS[kind][0], HEADERS[kind][2]
     width = max(idx.values()) + 1
-    values: dict[str, dict[str, object]] = {}
-    seen_at: dict[tuple[str, str], int] = {}
-    for line, row in rows[1:]:
+    # per id an index into compact columns: pre and post value and the line each was on (0: not yet)
+    index: dict[str, int] = {}
+    typecode = "b" if kind == "milk_flow" else "d"
+    value = {"pre": array(typecode), "post": array(typecode)}
+    seen_on = {"pre": array("q"), "post": array("q")}
+    data_rows = 0
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue  # blank line
         if len(row) < width:
@@ -114,20 +129,26 @@ def load_csv(path) -> tuple[str, list[tuple], int]:
         phase = row[idx["phase"]].strip().casefold()
         if phase not in PHASES:
             raise _err(line, f"phase {row[idx['phase']].strip()!r} must be 'pre' or 'post'")
-        if (ident, phase) in seen_at:
+        at = index.setdefault(ident, len(index))
+        if at == len(seen_on["pre"]):
+            for column in (*value.values(), *seen_on.values()):
+                column.append(0)
+        if seen_on[phase][at]:
             raise _err(line, f"duplicate {phase} row for {id_col} {ident!r} "
-                             f"(first seen on line {seen_at[ident, phase]})")
-        seen_at[ident, phase] = line
+                             f"(first seen on line {seen_on[phase][at]})")
         raw = row[idx[value_col]]
         if kind == "milk_flow":
-            value = _parse_category(raw, line)
+            value[phase][at] = CATEGORIES.index(_parse_category(raw, line))
         else:
-            value = _parse_score(raw, line, decimal_comma=delimiter == ";")
-        values.setdefault(ident, {})[phase] = value
-    if not seen_at:
-        raise _err(rows[0][0] + 1, "no data rows after the header")
-    pairs = [(v["pre"], v["post"]) for v in values.values() if len(v) == 2]
-    return kind, pairs, len(values) - len(pairs)
+            value[phase][at] = _parse_score(raw, line, decimal_comma=delimiter == ";")
+        seen_on[phase][at] = line
+        data_rows += 1
+    if not data_rows:
+        raise _err(header[0] + 1, "no data rows after the header")
+    decode = (lambda v: CATEGORIES[v]) if kind == "milk_flow" else float
+    both = [i for i in range(len(index)) if seen_on["pre"][i] and seen_on["post"][i]]
+    pairs = [(decode(value["pre"][i]), decode(value["post"][i])) for i in both]
+    return kind, pairs, len(index) - len(pairs)
 
 
 def analyze_file(path) -> dict:

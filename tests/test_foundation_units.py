@@ -47,8 +47,11 @@ def test_postpartum_day_counts_birth_day_as_one():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Sari", "Sari"), ("  Ibu   Sari ", "Ibu Sari"), ("/start", None), ("12345", None), ("", None),
+    ("Sari", "Sari"), ("  Ibu   Sari ", "Sari"), ("/start", None), ("12345", None), ("", None),
     ("x" * 41, None), ("🙂", None), ("Siti Nur'aini", "Siti Nur'aini"),
+    # an honorific typed with the name is not doubled ("Ibu Bu Sari")
+    ("Bu Sari", "Sari"), ("ibu  Siti Aminah", "Siti Aminah"), ("Mbak Ayu", "Ayu"), ("Bunda Rina", "Rina"),
+    ("Ny. Dewi", "Dewi"), ("Kak Lia", "Lia"), ("Bu", "Bu"), ("Ibunda", "Ibunda"), ("Budi", "Budi"),
 ])
 def test_clean_name(text, expected):
     assert clean_name(text) == expected

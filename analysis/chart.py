@@ -10,6 +10,11 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from .stats import CATEGORIES, LABELS_ID  # noqa: E402
 
+# Text that may hold what a person typed (a mother's name, a clinic's name) is drawn as it is:
+# never as matplotlib mathtext, where "$x^2$" is a formula and "$\\frac{$" an error that used
+# to break /riwayat. (usetex stays off too.)
+PLAIN = {"parse_math": False, "usetex": False}
+
 COLORS = {"not_out": "#d9534f", "not_smooth": "#f0ad4e", "smooth": "#5cb85c"}
 AXIS_WORDS = {
     "id": {"phases": ("Sebelum", "Sesudah"), "ylabel": "Persen ibu (%)", "n": "n = {n} ibu"},
@@ -41,7 +46,7 @@ def milk_flow_chart_png(result: dict, title: str = "", lang: str = "id") -> byte
         ax.set_xticks(x, words["phases"])
         ax.set_ylim(0, 100)
         ax.set_ylabel(words["ylabel"])
-        ax.set_title(title or words["n"].format(n=result["n_pairs"]))
+        ax.set_title(title or words["n"].format(n=result["n_pairs"]), **PLAIN)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
         fig.tight_layout()
         buf = io.BytesIO()
@@ -80,8 +85,8 @@ def milk_history_chart_png(points: list[tuple[float, int]], session_days: list[f
     ax.set_ylim(0.3, 3.5)
     ax.set_yticks([1, 2, 3], words["levels"])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(words["xlabel"])
-    ax.set_title(words["title"])
+    ax.set_xlabel(words["xlabel"], **PLAIN)
+    ax.set_title(words["title"], **PLAIN)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()

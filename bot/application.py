@@ -44,8 +44,16 @@ class BotApplication(Application):
         # Here rather than in post_init, which only run_polling/run_webhook call.
         self.services.bot_username = self.bot.username
         await register_commands(self)
+        if self.services.settings.dashboard_url:  # the desk dashboard (web/), on its own port
+            from web.server import start_dashboard
+
+            await start_dashboard(self)
 
     async def shutdown(self) -> None:
+        if "dashboard.server" in self.services.extras:
+            from web.server import stop_dashboard
+
+            await stop_dashboard(self)
         await super().shutdown()
         await self.services.db.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -111,23 +112,27 @@ def cmd_clinic(args: argparse.Namespace) -> int:
     settings = _settings()
     username = _bot_username(settings, args.bot_username)
 
-    if args.action == "add":
-        if not is_zone(args.timezone):
-            print(f"error: unknown time zone {args.timezone!r}; use Asia/Jakarta, Asia/Makassar or Asia/Jayapura",
-                  file=sys.stderr)
+    if args.action in ("add", "set"):
+        try:
+            fields = _clinic_fields(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 2
+        if args.action == "set":
+            return _clinic_set(settings, args, fields)
 
         async def add(db):
-            return await clinics.create_clinic(db, args.name, args.timezone, iso(Clock().now()))
+            return await clinics.create_clinic(db, args.name, args.timezone, iso(Clock().now()),
+                                               fields.get("district"), fields.get("phone"), fields.get("whatsapp"))
 
         clinic, code = asyncio.run(_with_db(settings, add))
-        result = {"clinic_id": clinic.id, "name": clinic.name, "timezone": clinic.timezone,
+        result = {**_clinic_json(clinic),
                   "mother_link": f"https://t.me/{username}?start=m_{clinic.mother_code}",
                   "midwife_link": f"https://t.me/{username}?start=w_{code}"}
         if args.json:
             print(json.dumps(result))
         else:
-            print(f"clinic {clinic.id}: {clinic.name} ({clinic.timezone})")
+            print(_clinic_line(clinic))
             print(f"  mother link (share with mothers):  {result['mother_link']}")
             print(f"  midwife link (one-time, give to one midwife): {result['midwife_link']}")
         return 0
@@ -150,15 +155,107 @@ def cmd_clinic(args: argparse.Namespace) -> int:
     for row in rows:
         row["mother_link"] = f"https://t.me/{username}?start=m_{row.pop('mother_code')}"
     _print_rows(rows, args.json, "no clinics yet: sahabat-nifas clinic add \"Puskesmas ...\" --timezone Asia/Jakarta",
-                lambda row: f"{row['id']:>4}  {row['name']}  {row['timezone']}  mothers={row['mothers']} "
+                lambda row: f"{row['id']:>4}  {row['name']}  district={row['district'] or '-'}  "
+                            f"phone={row['phone'] or '-'}  {row['timezone']}  mothers={row['mothers']} "
                             f"midwives={row['midwives']}  {row['mother_link']}")
     return 0
+
+
+def _clinic_fields(args: argparse.Namespace) -> dict:
+    """The clinic fields given on the command line, checked; phone numbers normalised (+62 ...).
+
+    An empty value ("") clears a district or number. Raises ValueError with a clear message.
+    """
+    from db.queries.clinics import normalise_phone
+
+    fields = {}
+    for key in ("name", "district", "phone", "whatsapp", "timezone"):
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        value = value.strip()
+        if key == "name" and not value:
+            raise ValueError("the clinic name cannot be empty")
+        if key == "timezone" and not is_zone(value):
+            raise ValueError(f"unknown time zone {value!r}; use Asia/Jakarta, Asia/Makassar or Asia/Jayapura")
+        if key in ("phone", "whatsapp") and value:
+            value = normalise_phone(value)
+        fields[key] = value or None
+    fields.update(_service_fields(args))
+    return fields
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _service_fields(args: argparse.Namespace) -> dict:
+    """Opening hours, escalation delays and the call list's time (clinic set only)."""
+    fields: dict = {}
+    hours = getattr(args, "hours", None)
+    if hours is not None:
+        opens, _, closes = hours.partition("-")
+        if not (_HHMM.match(opens.strip()) and _HHMM.match(closes.strip()) and opens.strip() < closes.strip()):
+            raise ValueError(f"--hours {hours!r}: give opening and closing time as HH:MM-HH:MM, e.g. 07:00-16:00")
+        fields.update(hours_open=opens.strip(), hours_close=closes.strip())
+    days = getattr(args, "days", None)
+    if days is not None:
+        if not days or any(d not in "1234567" for d in days) or len(set(days)) != len(days):
+            raise ValueError(f"--days {days!r}: the open weekdays as digits, 1 = Monday ... 7 = Sunday, e.g. 123456")
+        fields["hours_days"] = "".join(sorted(days))
+    for key, option, lowest, highest in (("escalate_urgent_minutes", "escalate_minutes", 1, 240),
+                                         ("escalate_warning_hours", "escalate_hours", 1, 168)):
+        value = getattr(args, option, None)
+        if value is not None:
+            if not lowest <= value <= highest:
+                raise ValueError(f"--{option.replace('_', '-')} must be between {lowest} and {highest}")
+            fields[key] = value
+    at = getattr(args, "call_list_time", None)
+    if at is not None:
+        if not _HHMM.match(at):
+            raise ValueError(f"--call-list-time {at!r}: give HH:MM, e.g. 07:00")
+        fields["call_list_time"] = at
+    return fields
+
+
+def _clinic_set(settings: Settings, args: argparse.Namespace, fields: dict) -> int:
+    from db.queries import clinics
+
+    if not fields:
+        print("error: nothing to change; give --name, --district, --phone, --whatsapp, --timezone, --hours,"
+              " --days, --escalate-minutes, --escalate-hours or --call-list-time", file=sys.stderr)
+        return 2
+    clinic = asyncio.run(_with_db(settings, lambda db: clinics.update_clinic(db, args.clinic_id, **fields)))
+    if clinic is None:
+        print(f"error: no clinic {args.clinic_id}", file=sys.stderr)
+        return 2
+    print(json.dumps(_clinic_json(clinic)) if args.json else _clinic_line(clinic))
+    return 0
+
+
+def _clinic_json(clinic) -> dict:
+    return {"clinic_id": clinic.id, "name": clinic.name, "timezone": clinic.timezone, "district": clinic.district,
+            "phone": clinic.phone, "whatsapp": clinic.whatsapp}
+
+
+def _clinic_line(clinic) -> str:
+    extra = "".join(f", {label} {value}" for label, value in
+                    (("district", clinic.district), ("phone", clinic.phone), ("WhatsApp", clinic.whatsapp)) if value)
+    return f"clinic {clinic.id}: {clinic.name} ({clinic.timezone}{extra})"
 
 
 def cmd_midwife(args: argparse.Namespace) -> int:
     from db.queries import clinics
 
     settings = _settings()
+    if args.action == "coordinator":
+        from db.queries.alerts import set_coordinator
+
+        changed = asyncio.run(_with_db(settings, lambda db: set_coordinator(db, args.telegram_id, not args.off)))
+        if not changed:
+            print(f"error: no midwife with Telegram id {args.telegram_id}", file=sys.stderr)
+            return 2
+        print(f"midwife {args.telegram_id} is {'no longer ' if args.off else ''}her clinic's coordinator")
+        return 0
     if args.action == "remove":
         removed = asyncio.run(_with_db(settings, lambda db: clinics.remove_midwife(db, args.telegram_id)))
         if not removed:
@@ -192,13 +289,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--lang", choices=["id", "en"], default="id", help="language of the demo users' phones")
     demo.set_defaults(func=cmd_demo)
 
-    clinic = sub.add_parser("clinic", help="clinics (Puskesmas): add, list, midwife-link")
+    clinic = sub.add_parser("clinic", help="clinics (Puskesmas): add, set, list, midwife-link, kit")
     clinic_sub = clinic.add_subparsers(dest="action", required=True)
     add = clinic_sub.add_parser("add", help="create a clinic; prints its mother link and a midwife link")
     add.add_argument("name")
     add.add_argument("--timezone", default="Asia/Jakarta")
+    _clinic_options(add)
     add.add_argument("--json", action="store_true")
     add.add_argument("--bot-username")
+    change = clinic_sub.add_parser("set", help="change a clinic's name, district, numbers or time zone")
+    change.add_argument("clinic_id", type=int)
+    change.add_argument("--name")
+    change.add_argument("--timezone")
+    _clinic_options(change)
+    change.add_argument("--hours", help="service hours in the clinic's zone, HH:MM-HH:MM (default 07:00-16:00)")
+    change.add_argument("--days", help="open weekdays, 1 = Monday ... 7 = Sunday (default 123456)")
+    change.add_argument("--escalate-minutes", type=int,
+                        help="an urgent alert nobody took is sent again to everyone after this (default 15)")
+    change.add_argument("--escalate-hours", type=int,
+                        help="another alert nobody took is sent again after this many hours (default 24)")
+    change.add_argument("--call-list-time", help="when each midwife gets her daily call list, HH:MM (default 07:00)")
+    change.add_argument("--json", action="store_true")
+    change.add_argument("--bot-username")
     lst = clinic_sub.add_parser("list", help="list clinics")
     lst.add_argument("--json", action="store_true")
     lst.add_argument("--bot-username")
@@ -206,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("clinic_id", type=int)
     link.add_argument("--json", action="store_true")
     link.add_argument("--bot-username")
+    from kit.cli import add_kit_parser
+
+    add_kit_parser(clinic_sub)  # clinic kit CLINIC_ID [--lang id|en] [--out FILE.pdf]
     clinic.set_defaults(func=cmd_clinic)
 
     midwife = sub.add_parser("midwife", help="midwives: list, remove")
@@ -215,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     mlist.add_argument("--json", action="store_true")
     mremove = midwife_sub.add_parser("remove")
     mremove.add_argument("telegram_id", type=int)
+    coordinator = midwife_sub.add_parser("coordinator", help="mark a midwife as her clinic's coordinator")
+    coordinator.add_argument("telegram_id", type=int)
+    coordinator.add_argument("--off", action="store_true", help="no longer the coordinator")
     midwife.set_defaults(func=cmd_midwife)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
@@ -228,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("rest", nargs=argparse.REMAINDER)
     analyze.set_defaults(func=cmd_analyze)
     return parser
+
+
+def _clinic_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--district", help="the district (kecamatan/kabupaten), so mothers can find it")
+    parser.add_argument("--phone", help="number to call, e.g. 0274 123456 (stored as +62 274 123456)")
+    parser.add_argument("--whatsapp", help="WhatsApp number, optional")
 
 
 def main(argv: list[str] | None = None) -> int:

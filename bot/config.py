@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     reminder_poll_seconds: int = Field(default=30, ge=0)      # dispatcher wake-up; 0: no job (tools, bench)
     reminder_snooze_minutes: int = Field(default=30, ge=1, le=180)
     reminder_resend_uncertain: bool = True                    # after a crash mid-send: resend (at least once)
+    # The desk dashboard (issue 11.2): a Mini App served by the bot itself; off while the URL is empty.
+    dashboard_url: str = ""                   # public HTTPS address (a reverse proxy in front of the port)
+    dashboard_listen: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8090, ge=0, le=65535)   # 0: any free port (tests)
 
     @field_validator("default_timezone")
     @classmethod
@@ -55,6 +59,14 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_https(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("https://"):
+            raise ValueError("DASHBOARD_URL must be an https:// address (Telegram opens Mini Apps only over HTTPS)")
         return value
 
     @field_validator("log_level")

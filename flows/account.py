@@ -8,8 +8,8 @@ from telegram.ext import ConversationHandler
 
 from bot.actor import load_actor
 from bot.i18n import LANGUAGES
-from db.queries import privacy, users
-from flows import menu
+from db.queries import companions, privacy, users
+from flows import clinic_choice, contacts, menu
 from flows.ui import close_buttons, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -18,15 +18,40 @@ log = logging.getLogger(__name__)
 async def show_menu(update: Update, context) -> None:
     actor = await load_actor(update, context)
     await close_buttons(update)
-    await menu.show_menu(update, context, actor)
+    nudge = None
+    if actor.role == "mother":  # never asked for her Puskesmas (registered before the question)
+        nudge = await clinic_choice.clinic_nudge(context.db, context.texts, actor.lang, actor.user_id)
+    if nudge is None:
+        await menu.show_menu(update, context, actor)
+        return
+    await send(update, context.texts.t(actor.lang, "menu.title") + "\n\n" + nudge,
+               menu.menu_markup(context.texts, actor))
 
 
 async def help_cmd(update: Update, context) -> None:
     actor = await load_actor(update, context)
     await close_buttons(update)
     role = actor.role or "new"
-    await send(update, context.texts.t(actor.lang, f"help.{role}"))
+    text = context.texts.t(actor.lang, f"help.{role}")
+    numbers = await _help_contacts(context, actor)
+    await send(update, f"{text}\n\n{numbers}" if numbers else text)
     await menu.show_menu(update, context, actor)
+
+
+async def _help_contacts(context, actor) -> str | None:
+    """Whom to call: her Puskesmas (for a companion, each mother's) and always 112 / 119."""
+    db, texts, lang = context.db, context.texts, actor.lang
+    if actor.role == "mother":
+        return texts.t(lang, "help.contacts_title") + "\n" + await contacts.contact_block_for_mother(
+            db, texts, lang, actor.user_id)
+    if actor.role == "companion":
+        links = await companions.links_of_companion(db, actor.user_id)
+        if not links:
+            return texts.t(lang, "help.contacts_title") + "\n" + contacts.contact_block(texts, lang, None)
+        blocks = [texts.t(lang, "help.contacts_for_mother", mother=link.mother_name) + "\n"
+                  + await contacts.contact_block_for_mother(db, texts, lang, link.mother_id) for link in links]
+        return "\n\n".join(blocks)
+    return None
 
 
 async def register(update: Update, context) -> None:

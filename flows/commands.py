@@ -22,12 +22,16 @@ FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("ringkasan", "summary"),
     "mothers": ("ibu", "mothers"),
     "export": ("ekspor", "export"),
+    "kit": ("kit", "kit"),
+    "calls": ("hubungi", "calls"),
+    "ask": ("tanya", "ask"),
+    "dashboard": ("dasbor", "dashboard"),
 }
 # Shown in Telegram's command menu, per language (descriptions are the texts `commands.<action>`):
 # LISTED for everyone, MIDWIFE_LISTED in a midwife's own chat.
-LISTED: list[str] = ["menu", "massage", "quiz", "report", "history", "reminders",
+LISTED: list[str] = ["menu", "massage", "quiz", "report", "history", "ask", "reminders",
                      "help", "mydata", "language", "cancel", "delete"]
-MIDWIFE_LISTED: list[str] = ["menu", "summary", "mothers", "export", "massage", "help", "mydata", "language",
+MIDWIFE_LISTED: list[str] = ["menu", "calls", "summary", "mothers", "export", "kit", "dashboard", "ask", "massage", "help", "mydata", "language",
                              "cancel", "delete"]
 
 

@@ -28,7 +28,7 @@ from bot.clock import iso, parse_iso
 from db.queries import clinic_scope, clinics, users
 from db.queries.clinic_scope import NotAMidwife, NotYourClinic
 from db.queries.mothers import Mother
-from db.queries.reports import Alert
+from flows.alerting import cause_text
 from flows import menu
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
@@ -75,46 +75,13 @@ def _when(moment: str, zone: str) -> str:
     return parse_iso(moment).astimezone(ZoneInfo(zone)).strftime("%d/%m %H:%M")
 
 
-# ----------------------------------------------------------------- alerts to midwives
-def cause_text(texts, lang: str, cause: str, detail: str, day: int) -> str:
-    if cause == "danger_sign":
-        labels = {item["id"]: item["label"] for item in texts.data(lang, "reports.danger_signs")}
-        signs = ", ".join(labels.get(sign, sign) for sign in detail.split(",") if sign)
-        return texts.t(lang, "midwife.causes.danger_sign", signs=signs)
-    if cause == "few_wet_nappies":
-        wet, _, needed = detail.partition("/")
-        return texts.t(lang, "midwife.causes.few_wet_nappies", wet=wet, needed=needed, day=day)
-    if cause == "milk_not_out":
-        return texts.t(lang, "midwife.causes.milk_not_out", day=detail or day)
-    return texts.t(lang, f"midwife.causes.{cause}")
-
-
-async def tell_midwife(context, midwife_id: int, mother: Mother, alert: Alert, day: int, by_companion: bool) -> bool:
-    """Send one alert to one midwife of the mother's clinic, with a button to her record."""
-    row = await users.get_user(context.db, midwife_id)
-    clinic = await clinics.get_clinic(context.db, mother.clinic_id) if mother.clinic_id else None
-    if row is None or clinic is None:
-        return False
-    lang = row.language
-    markup = keyboard([[(_t(context, lang, "midwife.alert.open_record", name=mother.display_name),
-                         f"mw:rec:{mother.user_id}")]])
-    try:
-        return await menu.notify(
-            context, midwife_id, "midwife.alert.message", markup, name=mother.display_name, day=day,
-            clinic=clinic.name, reason=cause_text(context.texts, lang, alert.cause, alert.detail, day),
-            when=_when(alert.opened_at, clinic.timezone),
-            by=_t(context, lang, "midwife.alert.by_companion") if by_companion else "")
-    except TelegramError as exc:  # 5xx, network: the hourly job sends it again
-        log.warning("alert not delivered to a midwife: %s", type(exc).__name__)
-        return False
-
-
 # ----------------------------------------------------------------- /ringkasan
 def _pre(text: str) -> str:
     return f"<pre>{html.escape(text.rstrip())}</pre>"
 
 
-def render_summary(texts, lang: str, cohort: clinic_scope.Cohort, milk: dict, quiz: dict, today: str) -> list[str]:
+def render_summary(texts, lang: str, cohort: clinic_scope.Cohort, milk: dict, quiz: dict, today: str,
+                   lost: int = 0) -> list[str]:
     """The summary as HTML messages: cohort, the before/after milk-flow table, the quiz."""
     from analysis.report import format_text
 
@@ -126,6 +93,8 @@ def render_summary(texts, lang: str, cohort: clinic_scope.Cohort, milk: dict, qu
         first += _pre(format_text(milk, lang))
     else:
         first += html.escape(texts.t(lang, "midwife.summary.no_milk_pairs", excluded=milk["excluded"]))
+    if lost:
+        first += "\n" + html.escape(texts.t(lang, "midwife.summary.loss_excluded", n=lost))
     second = html.escape(texts.t(lang, "midwife.summary.quiz_rule")) + "\n\n"
     if quiz["n_pairs"]:
         second += _pre(format_text(quiz, lang))
@@ -169,7 +138,8 @@ async def summary(update: Update, context, actor: Actor) -> int:
         cohort = await clinic_scope.cohort(db, actor.user_id, now)
         quiz = quiz_analysis(*await clinic_scope.quiz_pairs(db, actor.user_id))
         today = now.astimezone(ZoneInfo(cohort.scope.timezone)).strftime("%d-%m-%Y")
-        for part in render_summary(context.texts, actor.lang, cohort, milk, quiz, today):
+        lost = await clinic_scope.loss_excluded(db, actor.user_id)
+        for part in render_summary(context.texts, actor.lang, cohort, milk, quiz, today, lost):
             await update.effective_chat.send_message(part, parse_mode=ParseMode.HTML)
     except BaseException:
         if chart is not None:
@@ -249,14 +219,24 @@ def render_record(texts, lang: str, record: clinic_scope.Record) -> tuple[str, I
     names = ", ".join(f"{c.name} ({t(lang, f'onboarding.relation_{c.relation}')})" for c in record.companions)
     lines.append(t(lang, "midwife.record.companions", names=names) if names else
                  t(lang, "midwife.record.no_companions"))
+    if mother.care_status != "normal":
+        since = _when(record.care_status_at, zone) if record.care_status_at else "?"
+        lines.append(t(lang, f"midwife.record.care.{mother.care_status}", when=since))
     lines.append("")
     if record.alerts:
         lines.append(t(lang, "midwife.record.alerts_title"))
         for alert in record.alerts:
+            day = "" if alert.report_day is None else t(lang, "midwife.record.alert_day", day=alert.report_day)
             lines.append(t(lang, "midwife.record.alert_line", when=_when(alert.opened_at, zone),
-                           cause=cause_text(texts, lang, alert.cause, alert.detail, record.postpartum_day)))
+                           mark=_mark(alert), day=day,
+                           cause=cause_text(texts, lang, alert.cause, alert.detail,
+                                            alert.report_day or record.postpartum_day)))
     else:
         lines.append(t(lang, "midwife.record.no_alerts"))
+    for missed in record.failed:
+        name = missed.name or t(lang, "midwife.record.a_midwife")
+        lines.append(t(lang, "midwife.record.undelivered", name=name, cause=_cause_short(texts, lang, missed.cause),
+                       why=t(lang, f"midwife.record.undelivered_why.{missed.status}")))
     if record.quiz:
         lines += ["", t(lang, "midwife.record.quiz_title")]
         for q in record.quiz:
@@ -293,11 +273,27 @@ def render_record(texts, lang: str, record: clinic_scope.Record) -> tuple[str, I
     text = "\n".join(lines)
     if len(text) > 4000:
         text = text[:3990] + "…"
-    rows = [[(t(lang, "midwife.record.close_alert", cause=t(lang, f"midwife.cause_short.{a.cause}")),
+    rows = [[(t(lang, "midwife.record.close_alert", mark=_mark(a), cause=_cause_short(texts, lang, a.cause)),
               f"mw:close:{a.id}")] for a in record.alerts]
     rows.append([(t(lang, "midwife.record.add_note"), f"mw:note:{mother.user_id}")])
+    rows.append([(t(lang, f"midwife.care.set.{status}"), f"mw:care:{mother.user_id}:{status}")
+                 for status in CARE_CHOICES[mother.care_status]])
     rows.append([(t(lang, "midwife.record.back"), "mw:pg:0")])
     return text, keyboard(rows)
+
+
+CARE_CHOICES = {"normal": ("hospital", "loss"), "hospital": ("normal", "loss"), "loss": ("normal",)}
+
+
+def _mark(alert) -> str:
+    return "🚨" if alert.urgent else "⚠️"
+
+
+def _cause_short(texts, lang: str, cause: str) -> str:
+    try:
+        return texts.t(lang, f"midwife.cause_short.{cause}")
+    except KeyError:
+        return cause.replace("_", " ")
 
 
 async def _send_record(update: Update, context, actor: Actor, mother_id: int, edit: bool = False) -> None:
@@ -318,11 +314,81 @@ async def open_record(update: Update, context, actor: Actor) -> int:
 
 @_guarded
 async def close_alert(update: Update, context, actor: Actor) -> int:
+    """`mw:close:<alert>`: a danger (urgent) alert asks for the outcome first; others close at once."""
     alert_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    alert = await clinic_scope.alert_of_clinic(context.db, actor.user_id, alert_id)
+    if alert.urgent and alert.closed_at is None:
+        mother = await clinic_scope.mother_of_clinic(context.db, actor.user_id, alert.mother_id)
+        await update.callback_query.answer()
+        await send(update, _t(context, actor.lang, "midwife.outcome.question", name=mother.display_name,
+                              cause=_cause_short(context.texts, actor.lang, alert.cause)),
+                   keyboard([[(_t(context, actor.lang, f"midwife.outcome.options.{o}"), f"mw:out:{alert_id}:{o}")]
+                             for o in clinic_scope.OUTCOMES]))
+        return END
     mother, _, closed = await clinic_scope.close_alert(context.db, actor.user_id, alert_id, context.clock.now())
     await update.callback_query.answer(_t(context, actor.lang, "midwife.alert.closed" if closed
                                           else "midwife.alert.already_closed"))
     await _send_record(update, context, actor, mother.user_id, edit=True)
+    return END
+
+
+@_guarded
+async def close_with_outcome(update: Update, context, actor: Actor) -> int:
+    """`mw:out:<alert>:<seen|referred|unreachable>`: close the danger alert with its outcome,
+    with an undo button on the confirmation."""
+    _, _, alert_id, outcome = update.callback_query.data.split(":")
+    mother, alert, closed = await clinic_scope.close_alert(context.db, actor.user_id, int(alert_id),
+                                                           context.clock.now(), outcome=outcome)
+    if not closed:
+        await update.callback_query.answer(_t(context, actor.lang, "midwife.alert.already_closed"))
+        await _send_record(update, context, actor, mother.user_id)
+        return END
+    await update.callback_query.answer(_t(context, actor.lang, "midwife.alert.closed"))
+    text = _t(context, actor.lang, "midwife.outcome.closed", name=mother.display_name,
+              cause=_cause_short(context.texts, actor.lang, alert.cause),
+              outcome=_t(context, actor.lang, f"midwife.outcome.options.{outcome}"))
+    await _show(update, text, keyboard([[(_t(context, actor.lang, "midwife.outcome.undo"), f"mw:undo:{alert.id}")]]),
+                edit=True)
+    await _send_record(update, context, actor, mother.user_id)
+    return END
+
+
+@_guarded
+async def undo_close(update: Update, context, actor: Actor) -> int:
+    """`mw:undo:<alert>`: any midwife of the same clinic reopens an alert a midwife closed."""
+    alert_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    mother, alert, reopened = await clinic_scope.reopen_alert(context.db, actor.user_id, alert_id)
+    await update.callback_query.answer(_t(context, actor.lang, "midwife.outcome.reopened_short" if reopened
+                                          else "midwife.outcome.not_reopened"))
+    if reopened:
+        await _show(update, _t(context, actor.lang, "midwife.outcome.reopened", name=mother.display_name,
+                               cause=_cause_short(context.texts, actor.lang, alert.cause)), None, edit=True)
+    await _send_record(update, context, actor, mother.user_id)
+    return END
+
+
+# ----------------------------------------------------------------- care status (loss, hospital)
+@_guarded
+async def care_button(update: Update, context, actor: Actor) -> int:
+    """`mw:care:<mother>:<status>` from the record; "loss" asks to confirm (`mw:carey:`) first."""
+    _, kind, mother_id, status = update.callback_query.data.split(":")
+    mother = await clinic_scope.mother_of_clinic(context.db, actor.user_id, int(mother_id))
+    if status == "loss" and kind == "care":
+        await update.callback_query.answer()
+        await send(update, _t(context, actor.lang, "midwife.care.confirm_loss", name=mother.display_name), keyboard([
+            [(_t(context, actor.lang, "midwife.care.confirm_yes"), f"mw:carey:{mother.user_id}:loss")],
+            [(_t(context, actor.lang, "midwife.care.confirm_no"), f"mw:rec:{mother.user_id}")]]))
+        return END
+    mother, before = await clinic_scope.set_care_status(context.db, actor.user_id, mother.user_id, status,
+                                                        context.clock.now())
+    await update.callback_query.answer(_t(context, actor.lang, "midwife.care.saved" if before != status
+                                          else "midwife.care.unchanged"))
+    if kind == "carey":
+        await _show(update, _t(context, actor.lang, "midwife.care.saved_loss", name=mother.display_name), None,
+                    edit=True)
+        await _send_record(update, context, actor, mother.user_id)
+    else:
+        await _send_record(update, context, actor, mother.user_id, edit=True)
     return END
 
 
@@ -448,7 +514,9 @@ async def wait_for_exports(app: Application) -> None:
 
 
 # ----------------------------------------------------------------- wiring
-BUTTONS = [(r"^mw:pg:\d+$", mothers_list), (r"^mw:rec:\d+$", open_record), (r"^mw:close:\d+$", close_alert)]
+BUTTONS = [(r"^mw:pg:\d+$", mothers_list), (r"^mw:rec:\d+$", open_record), (r"^mw:close:\d+$", close_alert),
+           (r"^mw:out:\d+:(seen|referred|unreachable)$", close_with_outcome), (r"^mw:undo:\d+$", undo_close),
+           (r"^mw:care:\d+:(normal|hospital|loss)$", care_button), (r"^mw:carey:\d+:loss$", care_button)]
 MENU_ITEMS = {"midwife.summary": summary, "midwife.mothers": mothers_list, "midwife.export": export}
 
 

@@ -5,7 +5,8 @@ the database before consent; answers wait in `user_data` (the draft) until the e
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -16,14 +17,20 @@ from bot.config import ZONES
 from domain.dates import DateProblem, check_delivery_date, local_today, parse_delivery_date
 from domain.names import clean_name
 from db.queries import clinics, companions, mothers, users
-from flows import menu
+from flows import account, clinic_choice, menu
 from flows.commands import is_global_command
 from flows.ui import close_buttons, keyboard, send
+from reminders.planning import parse_hhmm
 
-CONSENT, ROLE, NAME, DELIVERY, FIRST_CHILD, TIMEZONE, RELATION = (
-    "consent", "role", "name", "delivery", "first_child", "timezone", "relation")
+CONSENT, ROLE, NAME, DELIVERY, BIRTH_TIME, FIRST_CHILD, TIMEZONE, CLINIC, RELATION = (
+    "consent", "role", "name", "delivery", "birth_time", "first_child", "timezone", "clinic", "relation")
 END = ConversationHandler.END
 RELATIONS = ("husband", "family", "cadre")
+# parts of the day a birth time may be given as (mother.birth_time), with the hour each starts
+DAY_PARTS = {"night": 0, "morning": 6, "afternoon": 12, "evening": 18}
+# Before she chose her zone, "a time still to come today" is judged at the latest Indonesian
+# clock (WIT): nobody is refused a time that has passed where she lives.
+LATEST_ZONE = "Asia/Jayapura"
 
 
 def _lang(context) -> str:
@@ -35,9 +42,19 @@ def _t(context, key: str, **values) -> str:
 
 
 # ----------------------------------------------------------------- questions
+def _who_sees(context) -> str:
+    """The consent's "who can see it": her link's clinic by name, or that none follows her yet."""
+    start = context.user_data.get("start", "")
+    if start.startswith("m_") and context.user_data.get("clinic_name"):
+        return _t(context, "onboarding.consent_sees_clinic", clinic=context.user_data["clinic_name"])
+    if not start:
+        return _t(context, "onboarding.consent_sees_choose")
+    return _t(context, "onboarding.consent_sees_default")
+
+
 async def ask_consent(update: Update, context) -> str:
     other = "en" if _lang(context) == "id" else "id"
-    await send(update, _t(context, "onboarding.consent"), keyboard([
+    await send(update, _t(context, "onboarding.consent", who_sees=_who_sees(context)), keyboard([
         [(_t(context, "onboarding.agree"), "ob:consent:yes"), (_t(context, "onboarding.disagree"), "ob:consent:no")],
         [(context.texts.t(other, "language.name"), f"ob:lang:{other}")],
     ]))
@@ -65,6 +82,13 @@ async def ask_delivery(update: Update, context) -> str:
     return DELIVERY
 
 
+async def ask_birth_time(update: Update, context) -> str:
+    parts = [(_t(context, f"onboarding.bt_{part}"), f"ob:bt:{part}") for part in DAY_PARTS]
+    await send(update, _t(context, "onboarding.birth_time_question"), keyboard([
+        parts[:2], parts[2:], [(_t(context, "onboarding.bt_unknown"), "ob:bt:unknown")]]))
+    return BIRTH_TIME
+
+
 async def ask_first_child(update: Update, context) -> str:
     await send(update, _t(context, "onboarding.first_child_question"), keyboard([
         [(_t(context, "common.yes"), "ob:first:yes"), (_t(context, "common.no"), "ob:first:no")],
@@ -79,6 +103,12 @@ async def ask_timezone(update: Update, context) -> str:
     return TIMEZONE
 
 
+async def ask_clinic(update: Update, context) -> str:
+    await send(update, _t(context, "clinic_choice.ask"),
+               keyboard([clinic_choice.not_yet_row(context.texts, _lang(context), "ob:cl")]))
+    return CLINIC
+
+
 async def ask_relation(update: Update, context) -> str:
     name = context.user_data.get("mother_name", "")
     await send(update, _t(context, "onboarding.relation_question", mother=name), keyboard([
@@ -87,8 +117,8 @@ async def ask_relation(update: Update, context) -> str:
     return RELATION
 
 
-ASK = {CONSENT: ask_consent, ROLE: ask_role, NAME: ask_name, DELIVERY: ask_delivery,
-       FIRST_CHILD: ask_first_child, TIMEZONE: ask_timezone, RELATION: ask_relation}
+ASK = {CONSENT: ask_consent, ROLE: ask_role, NAME: ask_name, DELIVERY: ask_delivery, BIRTH_TIME: ask_birth_time,
+       FIRST_CHILD: ask_first_child, TIMEZONE: ask_timezone, CLINIC: ask_clinic, RELATION: ask_relation}
 
 
 # ----------------------------------------------------------------- entry
@@ -97,8 +127,9 @@ async def start(update: Update, context) -> str | int:
     payload = context.args[0] if context.args else ""
     if actor.registered:
         return await _start_registered(update, context, actor, payload)
+    pending = _pending_clinic_link(context) if not payload else {}
     context.user_data.clear()
-    context.user_data.update(lang=actor.lang, start=payload)
+    context.user_data.update({"lang": actor.lang, "start": payload, **pending})
     if payload.startswith("c_"):
         mother_id = await companions.mother_for_invite(context.db, payload[2:])
         if mother_id is None:
@@ -136,7 +167,7 @@ async def _start_registered(update: Update, context, actor: Actor, payload: str)
         if clinic is None:
             await send(update, t(lang, "onboarding.clinic_link_invalid"))
         elif actor.role == "mother":
-            await mothers.set_clinic(db, actor.user_id, clinic.id)
+            await mothers.choose_clinic(db, actor.user_id, clinic.id, context.services.now_iso())
             await send(update, t(lang, "onboarding.clinic_joined", clinic=clinic.name))
         else:
             await send(update, t(lang, "onboarding.clinic_link_not_for_role"))
@@ -155,13 +186,32 @@ async def switch_language(update: Update, context) -> str:
     return await ask_consent(update, context)
 
 
+def _pending_clinic_link(context) -> dict:
+    """The clinic link she came from (`m_<code>`), kept while she has not registered yet."""
+    draft = context.user_data
+    if draft.get("start", "").startswith("m_") and draft.get("clinic_name"):
+        return {"start": draft["start"], "clinic_name": draft["clinic_name"]}
+    return {}
+
+
 async def consent_no(update: Update, context) -> int:
     await close_buttons(update, _t(context, "onboarding.disagree"))
     await send(update, _t(context, "onboarding.declined"))
-    lang = _lang(context)
+    lang, pending = _lang(context), _pending_clinic_link(context)
     context.user_data.clear()
-    context.user_data["lang"] = lang
+    context.user_data.update(lang=lang, **pending)  # a later /start or "agree" keeps her clinic
     return END
+
+
+async def consent_again(update: Update, context) -> str | int:
+    """"Saya setuju" pressed after she declined (the conversation had ended)."""
+    actor = await load_actor(update, context)
+    if actor.registered:
+        await account.stale_button(update, context)
+        return END
+    context.user_data.setdefault("lang", actor.lang)
+    context.user_data.setdefault("start", "")
+    return await consent_yes(update, context)
 
 
 async def consent_yes(update: Update, context) -> str | int:
@@ -222,7 +272,7 @@ async def delivery_button(update: Update, context) -> str:
     value = check_delivery_date(today - timedelta(days=days_ago), today)
     await close_buttons(update, value.strftime("%d-%m-%Y"))
     context.user_data["delivery"] = value.isoformat()
-    return await ask_first_child(update, context)
+    return await ask_birth_time(update, context)
 
 
 async def delivery_typed(update: Update, context) -> str:
@@ -232,6 +282,37 @@ async def delivery_typed(update: Update, context) -> str:
         await send(update, _t(context, f"onboarding.date_{result.reason}"))
         return await ask_delivery(update, context)
     context.user_data["delivery"] = result.isoformat()
+    return await ask_birth_time(update, context)
+
+
+def _birth_time_to_come(context, start: time) -> bool:
+    """A birth today at `start` that has not happened yet (on the latest Indonesian clock)."""
+    now = context.clock.now().astimezone(ZoneInfo(LATEST_ZONE))
+    if context.user_data.get("delivery") != now.date().isoformat():
+        return False
+    return start > now.time().replace(tzinfo=None)
+
+
+async def birth_time_button(update: Update, context) -> str:
+    part = update.callback_query.data.rsplit(":", 1)[1]
+    if part != "unknown" and _birth_time_to_come(context, time(DAY_PARTS[part])):
+        await close_buttons(update)
+        await send(update, _t(context, "onboarding.birth_time_future"))
+        return await ask_birth_time(update, context)
+    await close_buttons(update, _t(context, f"onboarding.bt_{part}"))
+    context.user_data["birth_time"] = None if part == "unknown" else part
+    return await ask_first_child(update, context)
+
+
+async def birth_time_typed(update: Update, context) -> str:
+    value = parse_hhmm(update.message.text)
+    if value is None:
+        await send(update, _t(context, "onboarding.birth_time_format"))
+        return await ask_birth_time(update, context)
+    if _birth_time_to_come(context, value):
+        await send(update, _t(context, "onboarding.birth_time_future"))
+        return await ask_birth_time(update, context)
+    context.user_data["birth_time"] = value.strftime("%H:%M")
     return await ask_first_child(update, context)
 
 
@@ -242,20 +323,55 @@ async def first_child_chosen(update: Update, context) -> str:
     return await ask_timezone(update, context)
 
 
-async def timezone_chosen(update: Update, context) -> int:
+async def timezone_chosen(update: Update, context) -> str | int:
     zone = update.callback_query.data.rsplit(":", 1)[1]
     await close_buttons(update, _t(context, f"onboarding.tz_{zone}"))
-    draft, db, user = context.user_data, context.db, update.effective_user
-    now = context.services.now_iso()
-
-    clinic_id = None
+    draft, db = context.user_data, context.db
+    draft["zone"] = zone
     if draft.get("start", "").startswith("m_"):
         clinic = await clinics.clinic_by_mother_code(db, draft["start"][2:])
-        clinic_id = clinic.id if clinic else None
+        if clinic is not None:
+            return await _save_mother(update, context, clinic.id)
+    if await clinics.count_clinics(db) == 0:  # nothing to choose from: not asked
+        await send(update, _t(context, "clinic_choice.no_clinic_yet"))
+        return await _save_mother(update, context, None, asked=False)
+    return await ask_clinic(update, context)
+
+
+async def clinic_typed(update: Update, context) -> str:
+    text, markup = await clinic_choice.search_reply(context.db, context.texts, _lang(context),
+                                                    update.message.text, "ob:cl")
+    await send(update, text, markup)
+    return CLINIC
+
+
+async def clinic_picked(update: Update, context) -> str | int:
+    choice = update.callback_query.data.rsplit(":", 1)[1]
+    if choice == "none":
+        await close_buttons(update, _t(context, "clinic_choice.not_yet"))
+        await send(update, _t(context, "clinic_choice.no_clinic_yet"))
+        return await _save_mother(update, context, None)
+    clinic = await clinics.get_clinic(context.db, int(choice))
+    if clinic is None:
+        await close_buttons(update, alert=_t(context, "common.stale_button_short"))
+        return await ask_clinic(update, context)
+    await close_buttons(update, clinic_choice.clinic_label(clinic))
+    await send(update, _t(context, "clinic_choice.chosen", clinic=clinic.name))
+    return await _save_mother(update, context, clinic.id)
+
+
+async def _save_mother(update: Update, context, clinic_id: int | None, asked: bool = True) -> int:
+    """Store her profile (the first write about her); `asked`: she chose her clinic, or "not yet"."""
+    draft, db, user = context.user_data, context.db, update.effective_user
+    now = context.services.now_iso()
     async with db.transaction():
         await users.create_user(db, user.id, "mother", _lang(context), now)
         await mothers.create_mother(db, user.id, draft["name"], date.fromisoformat(draft["delivery"]),
-                                    bool(draft.get("first_child")), ZONES[zone], clinic_id, now)
+                                    bool(draft.get("first_child")), ZONES[draft["zone"]], clinic_id, now)
+        if asked:
+            await mothers.choose_clinic(db, user.id, clinic_id, now)
+        if draft.get("birth_time"):
+            await mothers.set_birth_time(db, user.id, draft["birth_time"])
         code = await companions.current_invite(db, user.id, now)
     await send(update, _t(context, "onboarding.mother_done", name=draft["name"]))
     await send(update, _t(context, "companions.invite_text", link=invite_link(context, code)))
@@ -319,7 +435,8 @@ def _stay(state: str, hint_key: str) -> list:
 def build(fallbacks: list) -> ConversationHandler:
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
-        entry_points=[CommandHandler("start", start)],
+        entry_points=[CommandHandler("start", start),
+                      CallbackQueryHandler(consent_again, pattern=r"^ob:consent:yes$")],
         states={
             CONSENT: [CallbackQueryHandler(consent_yes, pattern=r"^ob:consent:yes$"),
                       CallbackQueryHandler(consent_no, pattern=r"^ob:consent:no$"),
@@ -330,10 +447,15 @@ def build(fallbacks: list) -> ConversationHandler:
             NAME: [MessageHandler(text, name_given), *_stay(NAME, "onboarding.name_invalid")],
             DELIVERY: [CallbackQueryHandler(delivery_button, pattern=r"^ob:dd:[012]$"),
                        MessageHandler(text, delivery_typed), *_stay(DELIVERY, "onboarding.date_format")],
+            BIRTH_TIME: [CallbackQueryHandler(birth_time_button,
+                                              pattern=r"^ob:bt:(night|morning|afternoon|evening|unknown)$"),
+                         MessageHandler(text, birth_time_typed), *_stay(BIRTH_TIME, "onboarding.birth_time_format")],
             FIRST_CHILD: [CallbackQueryHandler(first_child_chosen, pattern=r"^ob:first:(yes|no)$"),
                           *_stay(FIRST_CHILD, "onboarding.use_buttons")],
             TIMEZONE: [CallbackQueryHandler(timezone_chosen, pattern=r"^ob:tz:(WIB|WITA|WIT)$"),
                        *_stay(TIMEZONE, "onboarding.use_buttons")],
+            CLINIC: [CallbackQueryHandler(clinic_picked, pattern=r"^ob:cl:(\d+|none)$"),
+                     MessageHandler(text, clinic_typed), *_stay(CLINIC, "clinic_choice.type_hint")],
             RELATION: [CallbackQueryHandler(relation_chosen, pattern=r"^ob:rel:(husband|family|cadre)$"),
                        *_stay(RELATION, "onboarding.use_buttons")],
         },

@@ -20,6 +20,7 @@ from telegram import Poll, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, PollAnswerHandler
 
 from bot.actor import load_actor
+from db.queries import care as care_q
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries.quiz import Attempt
@@ -53,6 +54,9 @@ async def quiz_menu(update: Update, context) -> None:
     if actor.role not in ROLES:
         await send(update, t(actor.lang, "quiz.not_for_role"))
         return
+    if await care_q.quiz_paused(context.db, actor.user_id):  # the baby has died: no quiz (care_status)
+        await send(update, t(actor.lang, "care.loss.paused_quiz"))
+        return
     await send(update, t(actor.lang, "quiz.menu_text"), keyboard([
         [(t(actor.lang, "quiz.start_test"), "qz:new:t")],
         [(t(actor.lang, "quiz.start_practice"), "qz:new:p")],
@@ -65,6 +69,10 @@ async def start(update: Update, context) -> None:
     actor = await load_actor(update, context)
     if actor.role not in ROLES or not first_press(update, context):
         return await stale(update, context, actor.lang)
+    if await care_q.quiz_paused(context.db, actor.user_id):  # an old offer after the baby has died
+        await close_buttons(update)
+        await send(update, context.texts.t(actor.lang, "care.loss.paused_quiz"))
+        return
     await close_buttons(update, chosen_label(update))
     db, t, lang = context.db, context.texts.t, actor.lang
     if update.callback_query.data.endswith(":p"):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from flows import account, companions, guide, midwife, onboarding, quiz, reminders, reports
+from flows import account, clinic_choice, companions, guide, midwife, onboarding, questions, quiz, reachability, reminders, reports
+from flows import alerting, call_list, care_status, kit, dashboard
 from flows.commands import names
 from flows.global_commands import ACTIONS, flow_fallbacks
 
@@ -20,10 +21,12 @@ MENU_ACTIONS = {
     "companions": companions.show,
     "my_mothers": companions.show,
 }
-FEATURES = (guide, quiz, reminders, reports, midwife)
+FEATURES = (guide, quiz, reminders, reports, midwife, call_list, clinic_choice, care_status, questions, kit, dashboard)
 
 
 def register(app: Application) -> None:
+    reachability.register(app)
+    alerting.register(app)
     app.add_handler(onboarding.build(flow_fallbacks()))
     for feature in FEATURES:
         feature.register(app)

@@ -1,5 +1,10 @@
 """/pengingat (/reminders): times, pause and resume; the reminder's buttons; the dispatcher's wiring.
 
+Massage reminders are not sent while she is on hold (an open urgent alert: a danger sign, not yet
+seen; her morning slot asks "Sudahkah Ibu diperiksa?" instead, answered by flows/guide.py's
+`gd:seen` / `gd:no`) nor after the loss of her baby: both are decided when the dispatcher claims
+a row (db/queries/reminders.py `claim`), so nothing needs resetting when the hold ends.
+
 Buttons (callback data):
 - on a reminder: `menu:guide` (the guided massage), `rem:done|snz|skip:<mother id>:<yyyymmdd>:<m|e>`;
 - on the settings screen: `rem:time:<m|e>`, `rem:set:<m|e>:<HHMM>`, `rem:pause:<0|1|3>`, `rem:resume`.
@@ -18,6 +23,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.actor import Actor, load_actor
 from bot.clock import iso, parse_iso
+from db.queries import alerts as alerts_q
 from db.queries import mothers
 from db.queries import reminders as q
 from db.queries.sessions import log_session
@@ -132,6 +138,7 @@ async def _screen(context, actor: Actor):
         lines = [t(lang, "reminders.screen.title_mother"),
                  t(lang, "reminders.screen.times", morning=hhmm(view.schedule.morning),
                    evening=hhmm(view.schedule.evening), zone=zone_label(zone))]
+        lines += await _held_lines(context, lang, actor.user_id)
         if view.window_over:
             lines.append(t(lang, "reminders.screen.window_over", days=view.days, date=_day(view.last_day)))
         else:
@@ -154,6 +161,8 @@ async def _screen(context, actor: Actor):
         name, zone = await _mother_name(context, mother.plan.mother_id), mother.plan.timezone
         if mother.window_over:
             lines.append(t(lang, "reminders.screen.companion_mother_over", mother=name))
+        elif await _held_lines(context, lang, mother.plan.mother_id):
+            lines.append(t(lang, "reminders.screen.companion_mother_held", mother=name))
         elif preferences.is_forever(mother.paused_until):
             lines.append(t(lang, "reminders.screen.companion_mother_stopped", mother=name))
         elif mother.paused_until is not None:
@@ -172,6 +181,17 @@ async def _screen(context, actor: Actor):
         lines.append(t(lang, "reminders.screen.next", when=_when(context, lang, view.next_at, first_zone)))
     lines.append(t(lang, "reminders.screen.companion_own"))
     return "\n".join(lines), keyboard(_pause_rows(t, lang, view.muted_until is not None))
+
+
+async def _held_lines(context, lang: str, mother_id: int) -> list[str]:
+    """Why no massage reminder comes now, whatever the settings: she is on hold (a danger sign,
+    not yet seen), or her baby has died."""
+    mother = await mothers.get_mother(context.db, mother_id)
+    if mother is not None and mother.care_status == "loss":
+        return [context.texts.t(lang, "reminders.screen.loss")]
+    if await alerts_q.on_hold(context.db, mother_id):
+        return [context.texts.t(lang, "reminders.screen.hold")]
+    return []
 
 
 def _pause_rows(t, lang: str, paused: bool) -> list:

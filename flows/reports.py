@@ -1,9 +1,9 @@
 """Milk-flow reports: /lapor (the report flow), /riwayat (her history), the offer after a
 massage session, the inactivity check, and the alerts these raise.
 
-The milk-flow answer is stored the moment it is given; the optional answers that follow
-(feeds, wet nappies, breasts, danger signs) fill in the same report, so nothing is lost if
-she stops half way. Each rule that fires gives the reporter advice at once and tells the
+The milk-flow answer is stored the moment it is given; the danger-sign checklist comes right
+after it (so nobody who stops early is unscreened), then the optional answers (feeds, wet
+nappies, breasts) fill in the same report, so nothing is lost if she stops half way. Each rule that fires gives the reporter advice at once and tells the
 clinic's midwives once (domain/alerts.py has the rules, db/queries/reports.py the rows).
 """
 from __future__ import annotations
@@ -21,13 +21,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.actor import Actor, load_actor
 from bot.clock import iso, parse_iso
-from db.queries import clinics, mothers, reports, users
+from db.queries import alerts as alerts_q
+from db.queries import care, mothers, reports, users
 from db.queries.mothers import Mother
 from db.queries.reports import FLOWS, Report
 from domain import alerts
+from domain.age import day_of_life, hours_of_life
 from domain.alerts import Cause
 from flows import menu
-from flows import midwife as midwife_view
+from flows import alerting
+from flows.contacts import contact_block_for_mother
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 from flows.commands import names
@@ -40,7 +43,8 @@ DRAFT = "report"                       # key of the draft in user_data
 DRAFT_LIFETIME = timedelta(hours=6)    # an abandoned report stops catching her messages after this
 REPORT_COMMANDS = names("report")
 HISTORY_COMMANDS = names("history")
-FEED_BUTTONS = list(range(5, 17))
+FEED_BUTTONS = list(range(0, 17))     # 0-16 as buttons; any 0-40 may be typed
+FEED_ROW = 6
 WET_BUTTONS = list(range(0, 6))
 SIX_OR_MORE = 6
 MAX_FEEDS, MAX_WET = 40, 30
@@ -106,7 +110,7 @@ async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str
 
 async def ask_feeds(update: Update, context, actor: Actor) -> str:
     numbers = [(str(n), f"rep:feeds:{n}") for n in FEED_BUTTONS]
-    rows = [numbers[i:i + 4] for i in range(0, len(numbers), 4)]
+    rows = [numbers[i:i + FEED_ROW] for i in range(0, len(numbers), FEED_ROW)]
     rows.append([(_t(context, actor.lang, "reports.skip"), "rep:feeds:skip")])
     await send(update, _t(context, actor.lang, "reports.feeds_question"), keyboard(rows))
     return FEEDS
@@ -128,22 +132,56 @@ async def ask_breasts(update: Update, context, actor: Actor) -> str:
     return BREASTS
 
 
+DANGER_GROUPS = (("mother", "now"), ("mother", "soon"), ("baby", "now"), ("baby", "soon"))
+DANGER_ROW = 2
+
+
 def _danger_items(texts, lang: str) -> list[dict]:
-    return texts.data(lang, "reports.danger_signs")
+    """The checklist in display order: mother go-now, mother soon, baby go-now, baby soon."""
+    items = texts.data(lang, "reports.danger_signs")
+    return [item for who, urgency in DANGER_GROUPS for item in items
+            if item["who"] == who and item["urgency"] == urgency]
+
+
+def urgent_sign_ids(texts, lang: str = "id") -> set[str]:
+    return {item["id"] for item in texts.data(lang, "reports.danger_signs") if item["urgency"] == "now"}
+
+
+def danger_list_text(texts, lang: str) -> str:
+    """The whole checklist as numbered lines under four headings (the question's text)."""
+    parts, number = [], 0
+    for who, urgency in DANGER_GROUPS:
+        lines = [texts.t(lang, f"reports.danger_groups.{who}_{urgency}")]
+        for item in texts.data(lang, "reports.danger_signs"):
+            if item["who"] == who and item["urgency"] == urgency:
+                number += 1
+                lines.append(f"{number}. {item['label']}")
+        parts.append("\n".join(lines))
+    return texts.t(lang, "reports.danger_question", signs="\n\n".join(parts))
+
+
+def _gate_markup(texts, lang: str) -> InlineKeyboardMarkup:
+    return keyboard([[(texts.t(lang, "reports.danger_none"), "rep:ds:none"),
+                      (texts.t(lang, "reports.danger_yes"), "rep:ds:yes")]])
 
 
 def _danger_markup(texts, lang: str, chosen: list[str]) -> InlineKeyboardMarkup:
-    rows = [[(("☑️ " if item["id"] in chosen else "◻️ ") + item["label"], f"rep:ds:{item['id']}")]
-            for item in _danger_items(texts, lang)]
+    buttons = [(("☑️ " if item["id"] in chosen else "◻️ ") + f"{number} {item['button']}", f"rep:ds:{item['id']}")
+               for number, item in enumerate(_danger_items(texts, lang), start=1)]
+    rows = [buttons[i:i + DANGER_ROW] for i in range(0, len(buttons), DANGER_ROW)]
     rows.append([(texts.t(lang, "reports.danger_none"), "rep:ds:none"),
                  (texts.t(lang, "reports.danger_done"), "rep:ds:done")])
     return keyboard(rows)
 
 
 async def ask_danger(update: Update, context, actor: Actor) -> str:
+    """The list with "none" / "yes"; after "yes" (or when asked again later) the tick buttons."""
     draft = _draft(context) or {}
-    await send(update, _t(context, actor.lang, "reports.danger_question"),
-               _danger_markup(context.texts, actor.lang, draft.get("danger", [])))
+    if draft.get("picking"):
+        await send(update, _t(context, actor.lang, "reports.danger_pick"),
+                   _danger_markup(context.texts, actor.lang, draft.get("danger", [])))
+    else:
+        await send(update, danger_list_text(context.texts, actor.lang), _gate_markup(context.texts, actor.lang))
     return DANGER
 
 
@@ -227,8 +265,11 @@ async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow
     _new_draft(context, mother.user_id, report.id)
     await send(update, _t(context, actor.lang, "reports.flow_saved",
                           flow=_t(context, actor.lang, f"reports.flow.{flow}")))
-    await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, report.postpartum_day))
-    return await ask_feeds(update, context, actor)
+    hours = hours_of_life(mother, now)
+    if alerts.milk_cleared(flow):
+        await alerts_q.resolve(context.db, mother.user_id, "milk_not_out", now)
+    await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, hours))
+    return await ask_danger(update, context, actor)
 
 
 # ----------------------------------------------------------------- optional answers
@@ -274,11 +315,20 @@ async def _number_answer(update: Update, context, column: str, raw: str, typed: 
             _t(context, actor.lang, "reports.six_or_more") if state == WET and value == SIX_OR_MORE else str(value))
         await close_buttons(update, label)
     report = await reports.set_detail(context.db, report.id, column, value)
+    now = context.clock.now()
+    hours = _report_hours(mother, report)
     if state == FEEDS:
-        if value is not None and value < 8:
-            await send(update, _t(context, actor.lang, "reports.advice.few_feeds.text"))
+        if alerts.feeds_cleared(value):
+            await alerts_q.resolve(context.db, mother.user_id, "few_feeds", now)
+        cause = alerts.feeds_cause(value, hours)
+        if cause is None and value is not None and value < alerts.FEEDS_NEEDED:
+            await send(update, _t(context, actor.lang, "reports.advice.few_feeds_first_day.text"))
+        if await _apply_rule(update, context, actor, mother, report, cause):
+            return await _finish(update, context, actor, urgent=True)
         return await ask_wet(update, context, actor)
-    await _apply_rule(update, context, actor, mother, report, alerts.nappies_cause(value, report.postpartum_day))
+    if alerts.nappies_cleared(value, hours):
+        await alerts_q.resolve(context.db, mother.user_id, "few_wet_nappies", now)
+    await _apply_rule(update, context, actor, mother, report, alerts.nappies_cause(value, hours))
     return await ask_breasts(update, context, actor)
 
 
@@ -294,6 +344,25 @@ async def breasts_chosen(update: Update, context) -> str | int:
     await reports.set_detail(context.db, report.id, "breasts", value)
     if value == "hard_painful":
         await send(update, _t(context, actor.lang, "reports.advice.hard_painful.text"))
+    return await _finish(update, context, actor)
+
+
+async def _finish(update: Update, context, actor: Actor, urgent: bool = False) -> int:
+    """The report is complete (or an urgent sign cut it short: no more questions then)."""
+    context.user_data.pop(DRAFT, None)
+    await send(update, _t(context, actor.lang, "reports.urgent_stop" if urgent else "reports.done"))
+    await menu.show_menu(update, context, actor)
+    return END
+
+
+async def danger_yes(update: Update, context) -> str | int:
+    """"Yes, there is": the tick buttons, numbered like the list above them."""
+    actor = await load_actor(update, context)
+    found = await _draft_report(context)
+    if found is None:
+        return await _lost_draft(update, context, actor)
+    found[0]["picking"] = True
+    await close_buttons(update, _t(context, actor.lang, "reports.danger_yes"))
     return await ask_danger(update, context, actor)
 
 
@@ -305,6 +374,7 @@ async def danger_toggled(update: Update, context) -> str | int:
     if found is None or sign not in known:
         return await _lost_draft(update, context, actor)
     draft = found[0]
+    draft["picking"] = True
     chosen = draft.setdefault("danger", [])
     chosen.remove(sign) if sign in chosen else chosen.append(sign)
     await update.callback_query.answer()
@@ -315,22 +385,27 @@ async def danger_toggled(update: Update, context) -> str | int:
     return DANGER
 
 
-async def danger_finished(update: Update, context) -> int:
+async def danger_finished(update: Update, context) -> str | int:
     actor = await load_actor(update, context)
     found = await _draft_report(context)
     if found is None:
         return await _lost_draft(update, context, actor)
     draft, report, mother = found
     order = [item["id"] for item in _danger_items(context.texts, actor.lang)]
-    chosen = [] if update.callback_query.data.endswith(":none") else [s for s in order if s in draft.get("danger", [])]
+    none = update.callback_query.data.endswith(":none")
+    chosen = [] if none else [s for s in order if s in draft.get("danger", [])]
+    if not none and not chosen:  # "Done" with nothing ticked: ask to tick, or press "None"
+        await update.callback_query.answer(_t(context, actor.lang, "reports.danger_pick_empty"), show_alert=True)
+        return DANGER
     labels = _sign_labels(context.texts, actor.lang, chosen)
     await close_buttons(update, ", ".join(labels) if chosen else _t(context, actor.lang, "reports.danger_none"))
     report = await reports.set_detail(context.db, report.id, "danger_signs", ",".join(chosen))
-    await _apply_rule(update, context, actor, mother, report, alerts.danger_cause(chosen))
-    context.user_data.pop(DRAFT, None)
-    await send(update, _t(context, actor.lang, "reports.done"))
-    await menu.show_menu(update, context, actor)
-    return END
+    draft.pop("picking", None)
+    cause = alerts.danger_cause(chosen, urgent_sign_ids(context.texts))
+    if await _apply_rule(update, context, actor, mother, report, cause):
+        return await _finish(update, context, actor, urgent=True)
+    ask_next = ask_feeds if await care.baby_questions_apply(context.db, mother.user_id) else ask_breasts  # hospital
+    return await ask_next(update, context, actor)
 
 
 # ----------------------------------------------------------------- rules: advice and alerts
@@ -340,64 +415,53 @@ def _sign_labels(texts, lang: str, signs: list[str] | tuple[str, ...]) -> list[s
 
 
 def advice_text(texts, lang: str, cause: Cause, day: int) -> str:
-    """What the reporter reads at once when a rule fires."""
+    """What the reporter reads at once when a rule fires; `day` is the day of life of the report."""
     if cause.cause == "danger_sign":
-        signs = cause.detail.split(",")
-        urgent = {item["id"] for item in _danger_items(texts, lang) if item["urgency"] == "now"}
-        key = "danger_now" if urgent & set(signs) else "danger_soon"
-        bullets = "\n".join(f"• {label}" for label in _sign_labels(texts, lang, signs))
-        return texts.t(lang, f"reports.advice.{key}.text", signs=bullets)
+        signs = [s for s in cause.detail.split(",") if s]
+        parts = []
+        if "self_harm" in signs:  # its own advice: stay with her, 119 now, her midwife
+            parts.append(texts.t(lang, "reports.advice.self_harm.text"))
+            signs.remove("self_harm")
+        if signs:
+            urgent = urgent_sign_ids(texts, lang)
+            key = "danger_now" if urgent & set(signs) else "danger_soon"
+            bullets = "\n".join(f"• {label}" for label in _sign_labels(texts, lang, signs))
+            parts.append(texts.t(lang, f"reports.advice.{key}.text", signs=bullets))
+        return "\n\n".join(parts)
     if cause.cause == "milk_not_out":
         return texts.t(lang, "reports.advice.milk_not_out.text", day=day)
     if cause.cause == "few_wet_nappies":
         wet, needed = cause.detail.split("/")
         return texts.t(lang, "reports.advice.few_wet_nappies.text", day=day, wet=wet, needed=needed)
+    if cause.cause in ("few_feeds", "not_feeding"):
+        return texts.t(lang, f"reports.advice.{cause.cause}.text", feeds=cause.detail, day=day)
     raise ValueError(f"no advice for {cause.cause}")
 
 
+def _report_hours(mother: Mother, report: Report) -> float:
+    """Hours of life at the moment of the report (not now: a late answer keeps its report's age)."""
+    return hours_of_life(mother, parse_iso(report.reported_at))
+
+
 async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, report: Report,
-                      cause: Cause | None) -> None:
+                      cause: Cause | None) -> bool:
+    """Advice at once and the alert; True when the cause is urgent (go now)."""
     if cause is None:
-        return
-    told = await raise_alert(context, mother, cause, report, context.clock.now())
-    text = advice_text(context.texts, actor.lang, cause, report.postpartum_day)
-    if told:
+        return False
+    day = day_of_life(mother, parse_iso(report.reported_at))
+    raised = await alerting.raise_alert(context, mother, cause, report=report, raised_by=actor.user_id, day=day)
+    text = advice_text(context.texts, actor.lang, cause, day)
+    if cause.urgent:
+        text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
+    if raised.told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
     await send(update, text)
-
-
-async def raise_alert(context, mother: Mother, cause: Cause, report: Report | None, now: datetime) -> bool:
-    """Open the alert and, if it is new, tell the clinic's midwives; True if any was told."""
-    alert = await reports.open_alert(context.db, mother.user_id, cause.cause, cause.detail,
-                                     report.id if report else None, now)
-    if alert is None:
-        return False
-    by_companion = report is not None and report.reporter_role == "companion"
-    day = report.postpartum_day if report else reports.day_of(mother, now)
-    return await _tell_clinic(context, mother, alert, day, by_companion, now)
-
-
-async def _tell_clinic(context, mother: Mother, alert, day: int, by_companion: bool, now: datetime) -> bool:
-    """Every midwife of her clinic, and only those; the alert counts as sent once one has it."""
-    if mother.clinic_id is None:
-        return False
-    told = False
-    for midwife_id in await clinics.clinic_midwife_ids(context.db, mother.clinic_id):
-        told |= await midwife_view.tell_midwife(context, midwife_id, mother, alert, day, by_companion)
-    if told:
-        await reports.mark_notified(context.db, alert.id, now)
-    return told
+    return cause.urgent
 
 
 async def resend_untold_alerts(app: Application, now: datetime) -> int:
-    """Open alerts no midwife has received yet (Telegram was down, the clinic had no midwife,
-    the mother joined a clinic later): try again. Returns how many reached a midwife."""
-    context = _AppContext(app)
-    sent = 0
-    for untold in await reports.untold_alerts(context.db):
-        day = reports.day_of(untold.mother, now)
-        sent += await _tell_clinic(context, untold.mother, untold.alert, day, untold.by_companion, now)
-    return sent
+    """Open alerts no midwife has received yet: try again (flows/alerting.py)."""
+    return await alerting.resend_untold(_AppContext(app), now)
 
 
 # ----------------------------------------------------------------- wrong input
@@ -452,6 +516,7 @@ def build() -> ConversationHandler:
             BREASTS: [CallbackQueryHandler(breasts_chosen, pattern=r"^rep:br:(soft|full|hard_painful|skip)$"),
                       *_stay(BREASTS)],
             DANGER: [CallbackQueryHandler(danger_finished, pattern=r"^rep:ds:(none|done)$"),
+                     CallbackQueryHandler(danger_yes, pattern=r"^rep:ds:yes$"),
                      CallbackQueryHandler(danger_toggled, pattern=r"^rep:ds:\w+$"), *_stay(DANGER)],
         },
         fallbacks=[CommandHandler(HISTORY_COMMANDS, _leaving(history)), *flow_fallbacks()],
@@ -559,7 +624,7 @@ async def offer_after_session(context, mother_id: int, logged_by: int | None = N
     it, if any) "how is the milk now?" with one-tap answers that start a report."""
     db = context.db
     mother = await mothers.get_mother(db, mother_id)
-    if mother is None:
+    if mother is None or mother.care_status == "loss":  # the baby has died: no report offer (flows/care_status.py)
         return
     await reports.refresh_phases(db, mother_id)
     await reports.close_inactivity_alert(db, mother_id, context.clock.now())
@@ -581,6 +646,8 @@ async def check_inactivity(app: Application, now: datetime) -> int:
     earliest = now.date() - timedelta(days=longest + 1)
     opened = 0
     for quiet in await reports.quiet_mothers(db, earliest):
+        if await care.is_loss(db, quiet.mother.user_id):  # the baby has died: no check-in
+            continue
         if quiet.alert_open:
             if quiet.last_activity is not None and quiet.last_activity >= quiet.alert_opened_at:
                 await reports.close_inactivity_alert(db, quiet.mother.user_id, now)
@@ -589,13 +656,12 @@ async def check_inactivity(app: Application, now: datetime) -> int:
         day = reports.day_of(quiet.mother, now)
         if not alerts.is_inactive(now, quiet.quiet_since, day, window):
             continue
-        alert = await reports.open_alert(db, quiet.mother.user_id, "inactive", "", None, now)
-        if alert is None:
+        raised = await alerting.raise_alert(context, quiet.mother, Cause("inactive"), now=now, day=day)
+        if raised.alert is None:
             continue
         opened += 1
         await _send_flow_buttons(context, quiet.mother.user_id, quiet.mother, "reports.checkin.text",
                                  "reports.checkin.text")
-        await _tell_clinic(context, quiet.mother, alert, day, False, now)
     return opened
 
 

@@ -1,6 +1,7 @@
 """A guided massage with a timer: one message shows the time left and where the thumbs go.
 
-    gd:tm:<mother>             how long? (10 or 15 minutes)
+    gd:tm:<mother>             the check before every massage (flows/guide.py), then how long?
+                               (3, 10 or 15 minutes); refused while she is on hold
     gd:go:<mother>:<minutes>   start: a `guided_session` row and the timer message
     gd:end:<session>:<done|stop>
     gd:who:<session>:<who>     who massaged (self = "I did": a companion's own relation)
@@ -24,20 +25,25 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.actor import load_actor
+from bot.actor import Actor, load_actor
 from bot.clock import iso
+from db.queries import alerts as alerts_q
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries import sessions, users
 from db.queries.guide import GuidedSession
-from db.queries.mothers import get_mother
-from domain.timer import MINUTES_CHOICES, TICK_EVERY_S, TimerState, cue_index, needs_edit, timer_state
-from flows.guide import args, first_press, int_arg, mother_for, stale, start_safety_check
+from db.queries.mothers import Mother, get_mother
+from domain.timer import TICK_EVERY_S, TimerState, cue_index, needs_edit, timer_state
+from flows.guide import (FRESH_CHECK, args, first_press, full_check_due, int_arg, mother_for, show_hold, stale,
+                         start_safety_check)
 from flows.ui import chosen_label, close_buttons, keyboard, send
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "guide_timer"
+# Offered on the buttons: Indonesian practice is 10-15 minutes; WHO says 2-3 minutes is enough,
+# so a short one is offered too.
+MINUTES_CHOICES = (3, 10, 15)
 FEELINGS = ("relaxed", "same", "uncomfortable")
 
 
@@ -78,18 +84,39 @@ async def _lang_of(db, user_id: int) -> str:
 
 # ----------------------------------------------------------------- choose and start
 async def choose_minutes(update: Update, context) -> None:
-    """gd:tm:<mother>: when and how long, then 10 or 15 minutes."""
+    """gd:tm:<mother>: the check before the massage, then when and how long."""
     actor = await load_actor(update, context)
     mother = await mother_for(context, actor, int_arg(args(update)[0]))
     if mother is None or not first_press(update, context):
         return await stale(update, context, actor.lang)
     await close_buttons(update)
-    if await guide_q.safety_passed_at(context.db, mother.user_id) is None:
-        await start_safety_check(update, context, actor, mother)
+    await before_massage(update, context, actor, mother)
+
+
+async def before_massage(update: Update, context, actor: Actor, mother: Mother) -> None:
+    """Before every massage: not while she is on hold; otherwise a check (the full one when it
+    is due, else the short one) unless one was just passed for this massage; then the minutes."""
+    db = context.db
+    if await guide_q.running_session_of(db, actor.user_id) is not None:
+        await send(update, context.texts.t(actor.lang, "massage.already_running"))
         return
+    if await alerts_q.on_hold(db, mother.user_id):
+        await show_hold(update, context, actor, mother)
+        return
+    now = context.clock.now()
+    if await guide_q.fresh_check(db, mother.user_id, iso(now - FRESH_CHECK)):
+        await ask_minutes(update, context, actor, mother)
+        return
+    kind = "full" if await full_check_due(context, mother) else "short"
+    await start_safety_check(update, context, actor, mother, kind, then="t")
+
+
+async def ask_minutes(update: Update, context, actor: Actor, mother: Mother, intro: str | None = None) -> None:
     t, data, lang = context.texts.t, context.texts.data, actor.lang
     when = data(lang, "guide.when")
     text = f"{when['title']}\n\n{when['text']}\n\n{data(lang, 'guide.timer.choose')}"
+    if intro:
+        text = f"{intro}\n\n{text}"
     await send(update, text, keyboard([
         [(t(lang, "guide.timer.minutes_button", minutes=m), f"gd:go:{mother.user_id}:{m}") for m in MINUTES_CHOICES],
         [(t(lang, "massage.back_to_guide"), f"gd:hub:{mother.user_id}")],
@@ -97,15 +124,24 @@ async def choose_minutes(update: Update, context) -> None:
 
 
 async def start(update: Update, context) -> None:
-    """gd:go:<mother>:<minutes>: the timer message, kept up to date by `tick`."""
+    """gd:go:<mother>:<minutes>: the timer message, kept up to date by `tick`. Only after a check
+    passed for this massage, and never while she is on hold."""
     actor = await load_actor(update, context)
     mother_arg, minutes_arg = args(update)
     mother = await mother_for(context, actor, int_arg(mother_arg))
     minutes = int_arg(minutes_arg)
     db, texts, lang = context.db, context.texts, actor.lang
-    if (mother is None or minutes not in MINUTES_CHOICES
-            or await guide_q.safety_passed_at(db, mother.user_id) is None):
+    if mother is None or minutes not in MINUTES_CHOICES:
         return await stale(update, context, lang)
+    if await guide_q.running_session_of(db, actor.user_id) is None:
+        if await alerts_q.on_hold(db, mother.user_id):
+            if not first_press(update, context):
+                return await stale(update, context, lang)
+            await close_buttons(update)
+            await show_hold(update, context, actor, mother)
+            return
+        if not await guide_q.fresh_check(db, mother.user_id, iso(context.clock.now() - FRESH_CHECK)):
+            return await stale(update, context, lang)
     if not first_press(update, context):
         return await stale(update, context, lang)
     await close_buttons(update, chosen_label(update))

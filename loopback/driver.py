@@ -112,6 +112,19 @@ class Person:
         await self.driver.deliver(self.server.send_text(self.user_id, text))
         return self.messages()[before:]
 
+    async def reply(self, message: SentMessage, text: str) -> list[SentMessage]:
+        """Reply in Telegram (swipe) to `message` with a text."""
+        before = len(self.messages())
+        await self.driver.deliver(self.server.send_text(self.user_id, text, reply_to=message))
+        return self.messages()[before:]
+
+    async def send_media(self, kind: str, caption: str | None = None,
+                         reply_to: SentMessage | None = None) -> list[SentMessage]:
+        """Send a photo (`kind="photo"`, optional caption) or a voice note (`"voice"`)."""
+        before = len(self.messages())
+        await self.driver.deliver(self.server.send_media(self.user_id, kind, caption, reply_to))
+        return self.messages()[before:]
+
     async def send_other(self, kind: str) -> list[SentMessage]:
         before = len(self.messages())
         await self.driver.deliver(self.server.send_other(self.user_id, kind))

@@ -79,6 +79,7 @@ class SentMessage:
     poll: dict | None = None
     edits: int = 0
     deleted: bool = False
+    reply_to: "SentMessage | None" = None  # the message this one replies to (a user's reply)
     date: int = field(default_factory=lambda: int(time.time()))
 
     @property
@@ -250,6 +251,12 @@ class LoopbackBotAPI:
                 url = button.get("url")
                 if url is not None and not re.match(r"^(https?|tg)://", str(url)):
                     raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+                web_app = button.get("web_app")
+                if web_app is not None:  # Mini Apps open only over HTTPS
+                    app_url = str(web_app.get("url", "")) if isinstance(web_app, dict) else ""
+                    if not app_url.startswith("https://"):
+                        raise ApiError(400, f"Bad Request: inline keyboard button Web App URL '{app_url}' is invalid:"
+                                            " Only HTTPS links are allowed")
                 kinds = [k for k in button if k != "text" and k != "style" and k != "icon_custom_emoji_id"]
                 if len(kinds) != 1:
                     raise ApiError(400, "Bad Request: inline keyboard button must have exactly one action")
@@ -378,6 +385,10 @@ class LoopbackBotAPI:
             body["document"] = {"file_id": message.file_id, "file_unique_id": message.file_id, "file_name": message.file_name}
         elif message.kind == "poll":
             body["poll"] = message.poll
+        elif message.kind == "voice":
+            body["voice"] = {"file_id": message.file_id, "file_unique_id": message.file_id, "duration": 2}
+        if message.reply_to is not None:
+            body["reply_to_message"] = self._message_json(message.reply_to)
         return body
 
     def _send(self, params: dict, **fields: Any) -> dict:
@@ -419,6 +430,21 @@ class LoopbackBotAPI:
 
     def _m_sendDocument(self, params: dict) -> dict:
         return self._media(params, "document", "document")
+
+    def _m_copyMessage(self, params: dict) -> dict:
+        """A copy of any message of `from_chat_id` (the user's own too), caption replaced if given."""
+        source_chat = self._chat(params["from_chat_id"])
+        source = next((m for m in self.messages.get(source_chat.id, [])
+                       if m.message_id == int(params["message_id"]) and not m.deleted), None)
+        if source is None or source.kind == "poll":
+            raise ApiError(400, "Bad Request: message to copy not found")
+        caption = params.get("caption", source.caption)
+        if caption is not None and source.kind != "text":
+            self._check_text(caption, params.get("parse_mode"), 1024, "message caption", allow_empty=True)
+        copied = self._send(params, kind=source.kind, text=source.text,
+                            caption=caption if source.kind != "text" else None, file_id=source.file_id,
+                            file_bytes=source.file_bytes, file_name=source.file_name)
+        return {"message_id": copied["message_id"]}
 
     def _m_sendPoll(self, params: dict) -> dict:
         question = params["question"]
@@ -523,9 +549,9 @@ class LoopbackBotAPI:
         self._new_update.set()
         return update_id
 
-    def send_text(self, user_id: int, text: str) -> int:
+    def send_text(self, user_id: int, text: str, reply_to: SentMessage | None = None) -> int:
         self.users[user_id]  # KeyError for a user the test never added
-        message = self._new_message(user_id, False, text=text)
+        message = self._new_message(user_id, False, text=text, reply_to=reply_to)
         body = self._message_json(message)
         if text.startswith("/"):
             command = text.split()[0]
@@ -547,6 +573,16 @@ class LoopbackBotAPI:
         elif kind == "voice":
             body["voice"] = {"file_id": "V1", "file_unique_id": "V1", "duration": 2}
         return self._push({"message": body})
+
+    def send_media(self, user_id: int, kind: str, caption: str | None = None,
+                   reply_to: SentMessage | None = None) -> int:
+        """A photo or voice note from the user, with a real file id (copyMessage and send by id work)."""
+        self.users[user_id]
+        file_id = f"U{next(self._file_ids):06d}"
+        self.files[file_id] = b"user-" + kind.encode()
+        message = self._new_message(user_id, False, kind=kind, caption=caption, file_id=file_id,
+                                    file_bytes=self.files[file_id], reply_to=reply_to)
+        return self._push({"message": self._message_json(message)})
 
     def press(self, user_id: int, message: SentMessage, data: str) -> int:
         """The user taps an inline button with `data` under `message` (any data: forged too)."""

@@ -7,6 +7,8 @@ from db.queries.reminders import Delivery
 from reminders.planning import SLOT_CODES, local_time, zone_label
 
 GUIDE_BUTTON = "menu:guide"  # the guided massage (flows/guide.py) answers this
+SEEN_BUTTON = "gd:seen"      # the check-in during a hold: "Sudah diperiksa" / "Belum" (flows/guide.py)
+NOT_YET_BUTTON = "gd:no"
 
 
 def button_key(delivery: Delivery) -> str:
@@ -17,6 +19,8 @@ def button_key(delivery: Delivery) -> str:
 
 def text(texts, delivery: Delivery) -> str:
     lang = delivery.language
+    if delivery.checkin:
+        return texts.t(lang, "reminders.checkin.text", mother=delivery.mother_name)
     who = "mother" if delivery.to_mother else "companion"
     body = texts.t(lang, f"reminders.message.{who}_{delivery.slot}", mother=delivery.mother_name)
     return f"{body}\n\n{texts.t(lang, 'reminders.message.footer')}"
@@ -30,6 +34,11 @@ def markup(texts, delivery: Delivery, snooze_minutes: int) -> dict:
     def button(label: str, data: str) -> dict:
         return {"text": label, "callback_data": data}
 
+    if delivery.checkin:  # on hold: "have you been seen?" (answered by flows/guide.py)
+        return {"inline_keyboard": [
+            [button(t(lang, "massage.seen_button"), f"{SEEN_BUTTON}:{delivery.mother_id}")],
+            [button(t(lang, "massage.not_yet_button"), f"{NOT_YET_BUTTON}:{delivery.mother_id}")],
+        ]}
     return {"inline_keyboard": [
         [button(t(lang, "reminders.buttons.guide"), GUIDE_BUTTON)],
         [button(t(lang, "reminders.buttons.done"), f"rem:done:{key}")],

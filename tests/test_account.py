@@ -68,7 +68,7 @@ async def test_midwife_joins_by_one_time_code(driver):
     assert "Puskesmas Bener" in replies[-2].body
     assert await clinics.midwife_clinic(db, 3001) == clinic.id
     # her own chat lists the midwife commands
-    assert [c["command"] for c in driver.server.commands["3001"]][:3] == ["menu", "ringkasan", "ibu"]
+    assert [c["command"] for c in driver.server.commands["3001"]][:4] == ["menu", "hubungi", "ringkasan", "ibu"]
     # the code works once only
     other = driver.user(3002, "Dewi")
     await other.send(f"/start w_{code}")

@@ -24,7 +24,7 @@ FACTS = REPO.parent / "shared" / "content-facts.md"
 # test still works where that file is missing. When the file exists, both must agree.
 SOURCE_KEYS = frozenset({
     "WHO-MC", "PCPNC", "HEAT", "SOP", "Alfiani", "Kompas", "Massage-CI", "Rofiah",
-    "SAP-nifas", "HSE", "Kecukupan", "WHO-rec", "Colostrum", "McNeilly", "databoks", "Nuampa",
+    "SAP-nifas", "HSE", "Kecukupan", "WHO-rec", "Colostrum", "McNeilly", "databoks", "Nuampa", "Lactation-loss",
 })
 
 # Telegram Bot API limits (counted in UTF-16 code units).

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flows.contacts import contact_block
 from flows.guide import danger_text
 from tests.test_onboarding import register_mother
 
@@ -11,6 +12,11 @@ SAFETY_QUESTIONS = 8
 
 def texts(driver):
     return driver.app.services.texts
+
+
+def no_clinic_screen(driver, lang="id"):
+    """The danger screen as a mother without a Puskesmas sees it."""
+    return danger_text(texts(driver), lang, contact_block(texts(driver), lang, None))
 
 
 async def open_guide(person, skip_pretest=True):
@@ -55,32 +61,46 @@ async def test_safety_yes_stops_and_danger_sign_shows_danger_screen(driver):
     assert "Cek keamanan" in replies[0].body
     assert "Pertanyaan 1 dari 8" in replies[-1].body
     await sari.press("Tidak")                      # no danger signs
-    replies = await sari.press("Ya")               # fever
-    fever = texts(driver).data("id", "safety.questions")[1]
-    assert fever["id"] == "fever"
-    assert replies[0].body == fever["if_yes"]
+    await sari.press("Tidak")                      # no fever
+    replies = await sari.press("Ya")               # wounds on the back: a caution, not a danger sign
+    skin = texts(driver).data("id", "safety.questions")[2]
+    assert skin["id"] == "back_skin"
+    assert replies[0].body == skin["if_yes"]
     assert "ditunda" in replies[-1].body
     assert not any(b for m in replies for b in m.buttons)  # nothing more to press: the check stopped
-    assert await db.fetchval("SELECT outcome FROM safety_check WHERE mother_id = 1001") == "fever"
+    assert await db.fetchval("SELECT outcome FROM safety_check WHERE mother_id = 1001") == "back_skin"
+    assert await db.fetchval("SELECT COUNT(*) FROM alert") == 0
 
     # not passed, so asked again; the pre-test offer is not repeated
     replies = await sari.send("/pijat")
     assert "Pertanyaan 1 dari 8" in replies[-1].body
-    replies = await sari.press("Ya")               # danger signs now
+    replies = await sari.press("Ya")               # danger signs now: an urgent alert, she is on hold
     bodies = [m.body for m in replies]
-    assert danger_text(texts(driver), "id") in bodies
+    assert no_clinic_screen(driver) in bodies
     assert any("112" in b and "119" in b for b in bodies)
+    assert "dihentikan dulu sampai Ibu Sari diperiksa" in bodies[-1]
     rows = await db.fetchall("SELECT outcome FROM safety_check WHERE mother_id = 1001 ORDER BY id")
-    assert [r[0] for r in rows] == ["fever", "danger_signs"]
+    assert [r[0] for r in rows] == ["back_skin", "danger_signs"]
+    alert = await db.fetchone("SELECT cause, detail, urgency, raised_by, closed_at FROM alert")
+    assert tuple(alert) == ("danger_sign", "safety_check", "urgent", 1001, None)
     assert await db.fetchval("SELECT COUNT(*) FROM massage_session") == 0
+
+    # on hold: the guide's steps can be read, the timer says why not; "Sudah diperiksa" ends it
+    replies = await sari.send("/pijat")
+    assert "Pertanyaan" not in replies[-1].body and "dihentikan dulu" in replies[-1].body
+    replies = await sari.press("gd:tm:1001")
+    assert "Pijat ditunda dulu" in replies[0].body and "112" in replies[0].body
+    replies = await sari.press("Sudah diperiksa")
+    assert "bisa dilanjutkan" in replies[0].body
+    assert await db.fetchval("SELECT closed_how FROM alert") == "seen"
 
     # a third try, all "no": passed, with the time, and the guide's menu follows
     await sari.send("/pijat")
     replies = await pass_safety(sari)
-    assert "Tidak ada tanda" in replies[-2].body and "caesar" in replies[-2].body
+    assert "Tidak ada tanda" in replies[-2].body and "operasi sesar" in replies[-2].body
     assert any(b["callback_data"] == "gd:tm:1001" for b in replies[-1].buttons)
-    passed = await db.fetchone("SELECT checked_by, finished_at FROM safety_check WHERE outcome = 'passed'")
-    assert tuple(passed) == (1001, "2026-11-30T03:00:00Z")
+    passed = await db.fetchone("SELECT checked_by, finished_at, kind FROM safety_check WHERE outcome = 'passed'")
+    assert tuple(passed) == (1001, "2026-11-30T03:00:00Z", "full")
     # next time straight to the guide's menu
     replies = await sari.send("/pijat")
     assert len(replies) == 1 and any(b["callback_data"] == "gd:st:1001:0" for b in replies[0].buttons)
@@ -107,8 +127,9 @@ async def test_danger_screen_always_in_the_menu(driver):
     sari = await register_mother(driver, 1001, "Sari")
     await sari.send("/menu")
     replies = await sari.press("menu:danger")
-    assert replies[0].body == danger_text(texts(driver), "id")
+    assert replies[0].body == no_clinic_screen(driver)
     assert "Puskesmas" in replies[0].body
+    assert [b["callback_data"] for b in replies[0].buttons] == ["gd:now:1001"]
     # and from the guide's menu, in English for an English speaker
     amy = await register_mother(driver, 1002, "Amy")
     await amy.send("/bahasa")
@@ -116,7 +137,7 @@ async def test_danger_screen_always_in_the_menu(driver):
     await open_guide(amy)
     await pass_safety_en(amy)
     replies = await amy.press("gd:info:danger")
-    assert replies[0].body == danger_text(texts(driver), "en")
+    assert replies[0].body == no_clinic_screen(driver, "en")
 
 
 async def pass_safety_en(person):

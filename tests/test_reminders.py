@@ -101,6 +101,7 @@ async def test_reminder_buttons_and_english(driver, clock):
     await amy.press("ob:role:mother")
     await amy.send("Amy")
     await amy.press("ob:dd:1")
+    await amy.press("ob:bt:unknown")
     await amy.press("ob:first:yes")
     await amy.press("ob:tz:WIB")
     await wave(driver, clock, utc(0, 9))

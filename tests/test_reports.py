@@ -48,19 +48,30 @@ async def add_companion(driver, mother, user_id, name="Budi", relation="husband"
 
 
 async def report(person, flow="smooth", feeds="9", wet="6", breasts="full", danger=(), mother_id=None):
-    """Play a whole report; returns every message the bot sent meanwhile."""
+    """Play a whole report (milk flow, danger signs, feeds, nappies, breasts); returns every
+    message the bot sent meanwhile. An urgent answer ends the report early: the questions left
+    are then not asked (and not pressed)."""
     before = len(person.messages())
     await person.send("/lapor")
     if mother_id is not None:
         await person.press(f"rep:m:{mother_id}")
     await person.press(f"rep:f:{flow}")
-    await person.press(f"rep:feeds:{feeds}")
-    await person.press(f"rep:wet:{wet}")
-    await person.press(f"rep:br:{breasts}")
-    for sign in danger:
-        await person.press(f"rep:ds:{sign}")
+    if danger:
+        await person.press("rep:ds:yes")
+        for sign in danger:
+            await person.press(f"rep:ds:{sign}")
     await person.press("rep:ds:done" if danger else "rep:ds:none")
+    for data in (f"rep:feeds:{feeds}", f"rep:wet:{wet}", f"rep:br:{breasts}"):
+        if not asks(person, data):
+            break
+        await person.press(data)
     return person.messages()[before:]
+
+
+def asks(person, data: str) -> bool:
+    """Does the bot's last message offer this button (i.e. is that question being asked)?"""
+    prefix = data.rsplit(":", 1)[0] + ":"
+    return any(b["callback_data"].startswith(prefix) for b in person.last.buttons)
 
 
 def texts_of(messages) -> str:
@@ -89,14 +100,17 @@ async def test_mother_reports_everything_and_it_is_stored(driver):
     replies = await sari.send("/lapor")
     assert "Bagaimana ASI Ibu sekarang?" in replies[-1].body
     assert [b["callback_data"] for b in replies[-1].buttons] == ["rep:f:not_out", "rep:f:not_smooth", "rep:f:smooth"]
-    await sari.press("ASI keluar tapi belum lancar")
+    replies = await sari.press("ASI keluar tapi belum lancar")
     stored = await rows(driver, "SELECT * FROM milk_report")
-    assert len(stored) == 1 and stored[0]["milk_flow"] == "not_smooth"  # saved before the optional questions
+    assert len(stored) == 1 and stored[0]["milk_flow"] == "not_smooth"  # saved before the other questions
+    assert "tanda ini SEKARANG" in replies[-1].body  # the danger signs come right after
+    await sari.press("rep:ds:none")
+    assert "menyusu dalam 24 jam" in sari.last.body
+    assert [b["callback_data"] for b in sari.last.buttons][:17] == [f"rep:feeds:{n}" for n in range(17)]
     replies = await sari.send("9 kali")  # typed instead of a button
     assert "popok basah" in replies[-1].body
     await sari.press("rep:wet:2")
     await sari.press("Penuh")
-    await sari.press("rep:ds:none")
     report_row = (await rows(driver, "SELECT * FROM milk_report"))[0]
     assert report_row | {"id": 0} == {
         "id": 0, "mother_id": 2001, "reported_by": 2001, "reporter_role": "mother",
@@ -116,6 +130,9 @@ async def test_skipping_and_bad_input_are_answered_and_nothing_is_lost(driver):
     replies = await sari.send_other("sticker")
     assert replies and "rep:f:smooth" in [b["callback_data"] for b in replies[-1].buttons]
     await sari.press("rep:f:smooth")
+    replies = await sari.send("banyak")  # text where the danger-sign buttons were expected
+    assert "pilih salah satu tombol" in replies[0].body and "tanda ini SEKARANG" in replies[-1].body
+    await sari.press("rep:ds:none")
     replies = await sari.send("banyak")  # not a number
     assert "satu angka" in replies[0].body
     replies = await sari.send("99")  # not a plausible count
@@ -127,7 +144,6 @@ async def test_skipping_and_bad_input_are_answered_and_nothing_is_lost(driver):
     assert "pilih salah satu tombol" in texts_of(replies)
     await sari.press("rep:wet:skip")
     await sari.press("rep:br:skip")
-    await sari.press("rep:ds:none")
     row = (await rows(driver, "SELECT milk_flow, feeds_24h, wet_nappies_24h, breasts, danger_signs FROM milk_report"))[0]
     assert row == {"milk_flow": "smooth", "feeds_24h": None, "wet_nappies_24h": None, "breasts": None,
                    "danger_signs": ""}
@@ -163,10 +179,10 @@ async def test_companion_reports_for_the_mother_she_chooses(driver):
     replies = await budi.press("rep:m:2012")
     assert "Bagaimana ASI Ibu Dewi sekarang?" in replies[-1].body
     await budi.press("rep:f:smooth")
+    await budi.press("rep:ds:none")
     await budi.press("rep:feeds:10")
     await budi.press("rep:wet:6")
-    await budi.press("rep:br:soft")
-    await budi.press("rep:ds:none")
+    await budi.press("Lunak")
     row = (await rows(driver, "SELECT mother_id, reported_by, reporter_role FROM milk_report"))[0]
     assert row == {"mother_id": 2012, "reported_by": 2013, "reporter_role": "companion"}
     # a forged choice of a mother he does not accompany is refused
@@ -211,7 +227,7 @@ async def test_phases_pre_until_the_first_session_then_post(driver, clock):
     clock.advance(timedelta(minutes=1))
     replies = await sari.press("rep:o:2031:not_smooth")  # one tap from the offer
     assert "Tersimpan: ASI keluar tapi belum lancar" in replies[0].body
-    await sari.press("rep:feeds:skip")
+    await sari.press("rep:ds:none")
     phases = await rows(driver, "SELECT milk_flow, phase FROM milk_report ORDER BY id")
     assert phases == [{"milk_flow": "not_out", "phase": "pre"}, {"milk_flow": "not_smooth", "phase": "post"}]
     clock.advance(timedelta(minutes=1))
@@ -261,13 +277,15 @@ async def test_danger_sign_advises_at_once_and_alerts_only_her_clinic_once(drive
     replies = await report(budi, danger=("bleeding", "sadness"))
     advice = texts_of(replies)
     assert "Ini tanda bahaya" in advice and "112" in advice and "119" in advice
-    assert "Ibu: perdarahan makin banyak" in advice
+    assert "Ibu: perdarahan banyak (pembalut penuh lebih dari 1 dalam 1 jam" in advice
+    assert "Ibu: rasa sedih yang berat" in advice
+    assert "Berapa kali bayi menyusu" not in advice  # a go-now sign ends the report: no more questions
     assert "sudah kami beri tahu" in advice
     for midwife in (ani, eka):
         new = midwife.messages()[counts[midwife.user_id]:]
         assert len(new) == 1
         assert "Ibu Sari" in new[0].body and "Tanda bahaya" in new[0].body and "pendamping" in new[0].body
-        assert new[0].buttons == [{"text": "Buka catatan Ibu Sari", "callback_data": "mw:rec:2054"}]
+        assert {"text": "Buka catatan Ibu Sari", "callback_data": "mw:rec:2054"} in new[0].buttons
     assert len(tia.messages()) == counts[2053]  # another clinic's midwife hears nothing
 
     replies = await report(sari, danger=("fits",))  # the same cause again while it is open
@@ -289,14 +307,17 @@ async def test_soon_signs_get_the_see_today_advice(driver):
 async def test_milk_not_out_alerts_from_day_4_once(driver, clock):
     clinic, code = await make_clinic(driver)
     ani = await join_midwife(driver, 2061, code)
-    sari = await mother_in(driver, clinic, 2062, "Sari")  # born yesterday: day 2
+    sari = await mother_in(driver, clinic, 2062, "Sari")  # born yesterday, time unknown: 11 hours of life
     start = len(ani.messages())
     replies = await report(sari, flow="not_out", wet="2")
     assert "hubungi bidan hari ini" not in texts_of(replies)
     assert len(ani.messages()) == start
-    clock.advance(timedelta(days=2))  # day 4
+    clock.advance(timedelta(days=2))  # 59 hours: day 3, not yet
+    await report(sari, flow="not_out", wet="6")
+    assert len(ani.messages()) == start
+    clock.advance(timedelta(days=1))  # 83 hours: day 4
     replies = await report(sari, flow="not_out", wet="6")
-    assert "Sekarang hari ke-4 dan ASI belum keluar" in texts_of(replies)
+    assert "bayi berada di hari ke-4 dan ASI belum keluar" in texts_of(replies)
     assert "ASI masih belum keluar pada hari ke-4" in ani.last.body
     clock.advance(timedelta(days=1))
     await report(sari, flow="not_out", wet="6")
@@ -310,7 +331,7 @@ async def test_few_wet_nappies_for_the_day_of_life_alert_once(driver, clock):
     start = len(ani.messages())
     await report(sari, wet="2")  # day 2: 2 is enough
     assert len(ani.messages()) == start
-    clock.advance(timedelta(days=3))  # day 5: needs 5
+    clock.advance(timedelta(days=4))  # 107 hours of life: day 5, needs 5
     replies = await report(sari, wet="4")
     assert "sedikitnya 5 popok" in texts_of(replies) and "yang Anda laporkan 4" in texts_of(replies)
     assert "Popok basah 4 dalam 24 jam; pada hari ke-5 biasanya sedikitnya 5" in ani.last.body
@@ -361,7 +382,7 @@ async def test_alert_that_did_not_reach_a_midwife_is_sent_again(driver, clock):
     assert "Ini tanda bahaya" in texts_of(replies)  # she is not left without advice
     assert len(ani.messages()) == start
     await report_flow.hourly(driver.app)
-    assert "Kejang" in ani.last.body
+    assert "Ibu: kejang" in ani.last.body
     await report_flow.hourly(driver.app)
     assert len(ani.messages()) == start + 1
 

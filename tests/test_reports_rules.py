@@ -5,12 +5,14 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain.alerts import (Cause, danger_cause, in_window, is_inactive, milk_cause, nappies_cause, report_causes,
-                           wet_nappies_needed)
+from domain.age import birth_moment, day_of_life, hours_of_life
+from domain.alerts import (Cause, danger_cause, day_from_hours, feeds_cause, feeds_cleared, in_window, is_inactive,
+                           milk_cause, milk_cleared, nappies_cause, nappies_cleared, report_causes, wet_nappies_needed)
 from domain.phases import phase_of
 from flows.reports import parse_count
 
 T0 = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
+H = 1.0  # hours
 
 
 @pytest.mark.parametrize("day, needed", [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (9, 6), (30, 6), (0, 1)])
@@ -18,24 +20,68 @@ def test_wet_nappies_by_day_of_life(day, needed):
     assert wet_nappies_needed(day) == needed
 
 
-def test_few_wet_nappies():
-    assert nappies_cause(4, 5) == Cause("few_wet_nappies", "4/5")
-    assert nappies_cause(5, 5) is None
-    assert nappies_cause(5, 7) == Cause("few_wet_nappies", "5/6")
-    assert nappies_cause(None, 7) is None  # not answered: no rule
+@pytest.mark.parametrize("hours, day", [(0, 1), (23.9, 1), (24, 2), (47.9, 2), (72, 4), (-3, 1)])
+def test_day_from_hours(hours, day):
+    assert day_from_hours(hours) == day
 
 
-def test_milk_not_out_from_day_4():
-    assert milk_cause("not_out", 3) is None
-    assert milk_cause("not_out", 4) == Cause("milk_not_out", "4")
-    assert milk_cause("not_smooth", 9) is None
+def test_few_wet_nappies_by_hours_of_life():
+    assert nappies_cause(0, 23.9) is None            # no nappy rule in the first 24 hours
+    assert nappies_cause(1, 24) == Cause("few_wet_nappies", "1/2")  # day 2 needs 2
+    assert nappies_cause(4, 4 * 24 + 1) == Cause("few_wet_nappies", "4/5")
+    assert nappies_cause(5, 4 * 24 + 1) is None
+    assert nappies_cause(5, 7 * 24) == Cause("few_wet_nappies", "5/6")
+    assert nappies_cause(None, 7 * 24) is None       # not answered: no rule
+    assert nappies_cleared(6, 7 * 24) and not nappies_cleared(5, 7 * 24) and not nappies_cleared(None, 7 * 24)
 
 
-def test_danger_signs_and_order_of_causes():
+def test_milk_not_out_from_72_hours():
+    assert milk_cause("not_out", 71.9) is None
+    assert milk_cause("not_out", 72) == Cause("milk_not_out", "4")
+    assert milk_cause("not_smooth", 200) is None
+    assert milk_cleared("not_smooth") and milk_cleared("smooth") and not milk_cleared("not_out")
+
+
+def test_feeds_few_and_not_feeding():
+    assert feeds_cause(3, 23.9) is None and feeds_cause(0, 10) is None   # the first day: advice only
+    assert feeds_cause(7, 24) == Cause("few_feeds", "7", "warning")
+    assert feeds_cause(3, 30) == Cause("few_feeds", "3", "warning")
+    assert feeds_cause(2, 30) == Cause("not_feeding", "2", "urgent")
+    assert feeds_cause(0, 100) == Cause("not_feeding", "0", "urgent")
+    assert feeds_cause(8, 100) is None and feeds_cause(None, 100) is None
+    assert feeds_cleared(8) and not feeds_cleared(7) and not feeds_cleared(None)
+
+
+def test_danger_signs_urgency_and_order_of_causes():
     assert danger_cause([]) is None and danger_cause(None) is None
-    causes = report_causes(milk_flow="not_out", postpartum_day=5, wet_nappies=1, danger_signs=["fits"])
-    assert [c.cause for c in causes] == ["danger_sign", "milk_not_out", "few_wet_nappies"]
-    assert report_causes(milk_flow="smooth", postpartum_day=5, wet_nappies=6) == []
+    assert danger_cause(["breast_red"], {"fits"}) == Cause("danger_sign", "breast_red", "warning")
+    assert danger_cause(["breast_red", "fits"], {"fits"}).urgency == "urgent"
+    assert danger_cause(["breast_red"]).urgency == "urgent"  # no list of urgent signs: the safe side
+    assert Cause("x", "y") == Cause("x", "y", "warning")       # positional compatibility
+    causes = report_causes(milk_flow="not_out", hours=5 * 24, wet_nappies=1, feeds=2, danger_signs=["sadness"],
+                           urgent_signs={"fits"})
+    assert [c.cause for c in causes] == ["not_feeding", "danger_sign", "milk_not_out", "few_wet_nappies"]
+    assert report_causes(milk_flow="smooth", hours=5 * 24, wet_nappies=6, feeds=9) == []
+
+
+def test_hours_of_life_from_birth_time_and_zone():
+    base = {"delivery_date": date(2026, 11, 29), "timezone": "Asia/Makassar"}   # UTC+8
+    # an exact time
+    assert birth_moment(date(2026, 11, 29), "23:00", "Asia/Makassar") == datetime(2026, 11, 29, 15, 0,
+                                                                                  tzinfo=timezone.utc)
+    assert hours_of_life(base | {"birth_time": "23:00"}, datetime(2026, 11, 29, 17, 0, tzinfo=timezone.utc)) == 2
+    # a part of the day counts from its end (the youngest the baby can be)
+    assert hours_of_life(base | {"birth_time": "morning"}, datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)) == 0
+    assert hours_of_life(base | {"birth_time": "night"}, datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)) == 6
+    assert hours_of_life(base | {"birth_time": "evening"}, datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)) == 24
+    # unknown: from the end of the delivery day (a day's grace)
+    assert hours_of_life(base | {"birth_time": None}, T0) == 11     # 30/11 11:00 WITA
+    assert day_of_life(base | {"birth_time": None}, T0) == 1
+    assert day_of_life(base | {"birth_time": "00:30"}, T0) == 2     # 34.5 hours
+    # another zone, same local time: a different moment
+    jakarta = base | {"birth_time": "23:00", "timezone": "Asia/Jakarta"}
+    assert hours_of_life(jakarta, datetime(2026, 11, 29, 17, 0, tzinfo=timezone.utc)) == 1
+    assert hours_of_life(base | {"birth_time": "23:00"}, datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)) == 0
 
 
 def test_inactivity_needs_two_quiet_days_inside_the_window():

@@ -16,7 +16,9 @@ from bot.clock import iso
 from db.database import Database
 from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
-from db.queries.reports import Alert, Report, SessionEntry, _report, day_of
+from db.queries import care as care_q
+from db.queries.alerts import ALERT_COLUMNS, Alert, FailedDelivery, failed_midwife_deliveries, row_to_alert
+from db.queries.reports import Report, SessionEntry, _report, day_of
 from domain.dates import MAX_DAYS_AGO, local_today
 
 
@@ -90,11 +92,13 @@ async def cohort(db: Database, midwife_id: int, now: datetime) -> Cohort:
 async def milk_flow_pairs(db: Database, midwife_id: int) -> tuple[list[tuple[str, str]], int]:
     """(first pre, latest post) milk flow per mother of the clinic; and how many have only one.
 
-    The pairs are kept per mother by triggers on milk_report (table milk_pair, migration 0005)."""
+    Mothers whose baby has died (care_status 'loss') are left out: their reports say nothing about
+    the massage (`loss_excluded` counts them, for the summary). The pairs are kept per mother by
+    triggers on milk_report (table milk_pair, migration 0005)."""
     scope = await scope_of(db, midwife_id)
     rows = await db.fetchall(
         "SELECT p.first_pre AS pre, p.latest_post AS post, COUNT(*) AS n FROM mother m"
-        " JOIN milk_pair p ON p.mother_id = m.user_id WHERE m.clinic_id = ?"
+        " JOIN milk_pair p ON p.mother_id = m.user_id WHERE m.clinic_id = ? AND m.care_status <> 'loss'"
         " AND (p.first_pre IS NOT NULL OR p.latest_post IS NOT NULL) GROUP BY 1, 2", (scope.clinic_id,))
     pairs: list[tuple[str, str]] = []
     excluded = 0
@@ -104,6 +108,16 @@ async def milk_flow_pairs(db: Database, midwife_id: int) -> tuple[list[tuple[str
         else:
             pairs.extend([(row["pre"], row["post"])] * row["n"])
     return pairs, excluded
+
+
+async def loss_excluded(db: Database, midwife_id: int) -> int:
+    """Mothers of the clinic with milk-flow reports who are left out of the before/after
+    comparison because their baby has died."""
+    scope = await scope_of(db, midwife_id)
+    return await db.fetchval(
+        "SELECT COUNT(*) FROM mother m JOIN milk_pair p ON p.mother_id = m.user_id"
+        " WHERE m.clinic_id = ? AND m.care_status = 'loss'"
+        " AND (p.first_pre IS NOT NULL OR p.latest_post IS NOT NULL)", (scope.clinic_id,))
 
 
 async def quiz_pairs(db: Database, midwife_id: int) -> tuple[list[tuple[float, float]], int]:
@@ -210,7 +224,9 @@ class Record:
     companions: list[CompanionLine] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
     sessions: list[SessionEntry] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)     # open ones
+    alerts: list[Alert] = field(default_factory=list)     # open ones, urgent first
+    failed: list["Undelivered"] = field(default_factory=list)  # open alerts a midwife did not get
+    care_status_at: str | None = None
     notes: list[Note] = field(default_factory=list)
     quiz: list[QuizLine] = field(default_factory=list)
 
@@ -233,9 +249,11 @@ async def mother_record(db: Database, midwife_id: int, mother_id: int, now: date
     record.sessions = [SessionEntry(r["started_at"], r["slot_date"], r["slot"], r["duration_s"],
                                     bool(r["completed"]), r["who"]) for r in rows]
     rows = await db.fetchall(
-        "SELECT id, mother_id, cause, detail, opened_at, closed_at FROM alert WHERE mother_id = ?"
-        " AND closed_at IS NULL ORDER BY opened_at", (mother_id,))
-    record.alerts = [Alert(*r) for r in rows]
+        f"SELECT {ALERT_COLUMNS} FROM alert WHERE mother_id = ?"
+        " AND closed_at IS NULL ORDER BY urgency = 'urgent' DESC, opened_at", (mother_id,))
+    record.alerts = [row_to_alert(r) for r in rows]
+    record.failed = await _undelivered(db, mother_id)
+    record.care_status_at = await db.fetchval("SELECT care_status_at FROM mother WHERE user_id = ?", (mother_id,))
     rows = await db.fetchall("SELECT text, created_at FROM midwife_note WHERE mother_id = ?"
                              " ORDER BY created_at DESC, id DESC LIMIT 5", (mother_id,))
     record.notes = [Note(r["text"], r["created_at"]) for r in rows]
@@ -251,6 +269,32 @@ async def mother_record(db: Database, midwife_id: int, mother_id: int, now: date
     return record
 
 
+@dataclass(frozen=True)
+class Undelivered:
+    alert_id: int
+    cause: str
+    name: str          # the midwife's name ('' once she deleted her data)
+    status: str        # failed | blocked (her latest attempt for this alert)
+    at: str
+
+
+async def _undelivered(db: Database, mother_id: int) -> list[Undelivered]:
+    """Open alerts of the mother that did not reach one of the midwives (latest attempt per
+    midwife and alert; one that arrived later is not shown). Called after the clinic check."""
+    failed: list[FailedDelivery] = await failed_midwife_deliveries(db, mother_id)
+    found: dict[tuple[int, int | None], Undelivered] = {}
+    for item in failed:
+        key = (item.alert_id, item.recipient_id)
+        if key in found:
+            continue
+        status = await db.fetchval(
+            "SELECT status FROM alert_delivery WHERE alert_id = ? AND recipient_kind = 'midwife'"
+            " AND recipient_id IS ? ORDER BY at DESC, id DESC LIMIT 1", (item.alert_id, item.recipient_id))
+        if status != "sent":
+            found[key] = Undelivered(item.alert_id, item.cause, item.name, status or "failed", item.at)
+    return list(found.values())
+
+
 # ----------------------------------------------------------------- notes and alerts
 MAX_NOTE = 1000
 
@@ -262,19 +306,55 @@ async def add_note(db: Database, midwife_id: int, mother_id: int, text: str, now
     return mother
 
 
-async def close_alert(db: Database, midwife_id: int, alert_id: int, now: datetime) -> tuple[Mother, Alert, bool]:
-    """Close an alert of her clinic; (mother, alert, closed now?) — False if already closed."""
+OUTCOMES = ("seen", "referred", "unreachable")
+
+
+async def alert_of_clinic(db: Database, midwife_id: int, alert_id: int) -> Alert:
+    """The alert, if its mother belongs to the midwife's clinic; raises otherwise."""
     scope = await scope_of(db, midwife_id)
     row = await db.fetchone(
-        "SELECT a.id, a.mother_id, a.cause, a.detail, a.opened_at, a.closed_at FROM alert a"
+        f"SELECT {', '.join('a.' + c.strip() for c in ALERT_COLUMNS.split(','))} FROM alert a"
         " JOIN mother m ON m.user_id = a.mother_id WHERE a.id = ? AND m.clinic_id = ?", (alert_id, scope.clinic_id))
     if row is None:
         raise NotYourClinic(alert_id)
-    alert = Alert(*row)
-    cursor = await db.execute("UPDATE alert SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL",
-                              (iso(now), midwife_id, alert_id))
+    return row_to_alert(row)
+
+
+async def close_alert(db: Database, midwife_id: int, alert_id: int, now: datetime,
+                      outcome: str | None = None) -> tuple[Mother, Alert, bool]:
+    """Close an alert of her clinic (closed_how 'midwife'; a danger alert with its outcome:
+    seen / referred / unreachable); (mother, alert, closed now?) — False if already closed."""
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    alert = await alert_of_clinic(db, midwife_id, alert_id)
+    cursor = await db.execute(
+        "UPDATE alert SET closed_at = ?, closed_by = ?, closed_how = 'midwife', outcome = ?"
+        " WHERE id = ? AND closed_at IS NULL", (iso(now), midwife_id, outcome, alert_id))
     mother = await mother_of_clinic(db, midwife_id, alert.mother_id)
     return mother, alert, cursor.rowcount == 1
+
+
+async def reopen_alert(db: Database, midwife_id: int, alert_id: int) -> tuple[Mother, Alert, bool]:
+    """Undo a midwife's closing (any midwife of the same clinic): open again, outcome cleared.
+    False when it is open already (or was closed by the bot or by the mother, not by a midwife)."""
+    alert = await alert_of_clinic(db, midwife_id, alert_id)
+    cursor = await db.execute(
+        "UPDATE alert SET closed_at = NULL, closed_by = NULL, closed_how = NULL, outcome = NULL"
+        " WHERE id = ? AND closed_at IS NOT NULL AND closed_how = 'midwife'", (alert_id,))
+    mother = await mother_of_clinic(db, midwife_id, alert.mother_id)
+    return mother, alert, cursor.rowcount == 1
+
+
+async def set_care_status(db: Database, midwife_id: int, mother_id: int, status: str,
+                          now: datetime) -> tuple[Mother, str | None]:
+    """The midwife sets (or undoes) a mother's care status from her record: (mother, status before)."""
+    await mother_of_clinic(db, midwife_id, mother_id)
+    before = await care_q.set_status(db, mother_id, status, midwife_id, now)
+    if before == "hospital" and status != "hospital":  # the baby is home: that alert is dealt with
+        await db.execute("UPDATE alert SET closed_at = ?, closed_by = ?, closed_how = 'midwife'"
+                         " WHERE mother_id = ? AND cause = 'baby_hospital' AND closed_at IS NULL",
+                         (iso(now), midwife_id, mother_id))
+    return await mother_of_clinic(db, midwife_id, mother_id), before
 
 
 # ----------------------------------------------------------------- /ekspor
@@ -286,7 +366,7 @@ class Table:
 
 
 REPORT_COLUMNS = ["report_id", "mother", "reported_at", "postpartum_day", "phase", "reporter", "milk_flow",
-                  "feeds_24h", "wet_nappies_24h", "breasts", "danger_signs"]
+                  "feeds_24h", "wet_nappies_24h", "breasts", "danger_signs", "care_status"]
 SESSION_COLUMNS = ["session_id", "mother", "slot_date", "slot", "postpartum_day", "started_at", "duration_s",
                    "completed", "who", "feeling", "source"]
 QUIZ_COLUMNS = ["attempt_id", "participant", "role", "mother", "relation", "kind", "lang", "started_at",
@@ -295,7 +375,7 @@ QUIZ_COLUMNS = ["attempt_id", "participant", "role", "mother", "relation", "kind
 _EXPORT_REPORTS = (
     "SELECT r.id, m.pseudonym, r.reported_at, r.postpartum_day, r.phase, r.reporter_role, r.milk_flow,"
     " r.feeds_24h, r.wet_nappies_24h, r.breasts,"
-    " CASE WHEN r.danger_signs = '' THEN 'none' ELSE REPLACE(r.danger_signs, ',', ';') END"
+    " CASE WHEN r.danger_signs = '' THEN 'none' ELSE REPLACE(r.danger_signs, ',', ';') END, m.care_status"
     " FROM mother m JOIN milk_report r ON r.mother_id = m.user_id WHERE m.clinic_id = ?"
     " ORDER BY m.pseudonym, r.reported_at, r.id")
 _EXPORT_SESSIONS = (

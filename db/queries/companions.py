@@ -69,3 +69,11 @@ async def links_of_mother(db: Database, mother_id: int) -> list[Link]:
 async def links_of_companion(db: Database, companion_id: int) -> list[Link]:
     rows = await db.fetchall(_LINKS + " WHERE l.companion_id = ? ORDER BY l.created_at", (companion_id,))
     return [Link(*row) for row in rows]
+
+
+async def companion_ids(db: Database, mother_id: int) -> list[int]:
+    """Her companions who can be written to (they did not block the bot)."""
+    rows = await db.fetchall(
+        "SELECT l.companion_id FROM companion_link l JOIN app_user u ON u.telegram_id = l.companion_id"
+        " WHERE l.mother_id = ? AND u.active = 1 ORDER BY l.created_at", (mother_id,))
+    return [row["companion_id"] for row in rows]

@@ -54,24 +54,48 @@ class SafetyCheck:
     mother_id: int
     next_question: int
     outcome: str | None
+    kind: str = "full"        # full (every caution) | short (three quick questions)
 
 
 async def safety_passed_at(db: Database, mother_id: int) -> str | None:
-    """When the mother's safety check was passed (by her or a companion), or None."""
+    """When the mother's first safety check was passed (by her or a companion), or None."""
     return await db.fetchval(
         "SELECT MIN(finished_at) FROM safety_check WHERE mother_id = ? AND outcome = 'passed'", (mother_id,))
 
 
-async def start_safety_check(db: Database, mother_id: int, user_id: int, now: str) -> int:
+async def full_check_passed_at(db: Database, mother_id: int) -> str | None:
+    """When her latest FULL safety check was passed, or None (the full one is due again after 7 days)."""
+    return await db.fetchval(
+        "SELECT MAX(finished_at) FROM safety_check WHERE mother_id = ? AND outcome = 'passed' AND kind = 'full'",
+        (mother_id,))
+
+
+async def fresh_check(db: Database, mother_id: int, since: str) -> bool:
+    """A check passed at or after `since` that no guided session has used yet: one check per
+    massage (a session started at or after the check's end has used it)."""
+    return bool(await db.fetchval(
+        "SELECT 1 FROM safety_check c WHERE c.mother_id = ? AND c.outcome = 'passed' AND c.finished_at >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM guided_session g WHERE g.mother_id = c.mother_id"
+        " AND g.started_at >= c.finished_at) LIMIT 1", (mother_id, since)))
+
+
+async def start_safety_check(db: Database, mother_id: int, user_id: int, now: str, kind: str = "full") -> int:
+    assert kind in ("full", "short")
     cursor = await db.execute(
-        "INSERT INTO safety_check(mother_id, checked_by, started_at) VALUES (?, ?, ?)", (mother_id, user_id, now))
+        "INSERT INTO safety_check(mother_id, checked_by, started_at, kind) VALUES (?, ?, ?, ?)",
+        (mother_id, user_id, now, kind))
     return cursor.lastrowid
 
 
 async def get_safety_check(db: Database, check_id: int) -> SafetyCheck | None:
     row = await db.fetchone(
-        "SELECT id, mother_id, next_question, outcome FROM safety_check WHERE id = ?", (check_id,))
+        "SELECT id, mother_id, next_question, outcome, kind FROM safety_check WHERE id = ?", (check_id,))
     return None if row is None else SafetyCheck(*row)
+
+
+async def running_session_of(db: Database, user_id: int) -> int | None:
+    """This user's running timer, if any (one at a time per person)."""
+    return await db.fetchval("SELECT id FROM guided_session WHERE user_id = ? AND status = 'running'", (user_id,))
 
 
 async def answer_safety_question(db: Database, check_id: int, question: int, outcome: str | None,

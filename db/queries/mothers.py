@@ -49,3 +49,13 @@ async def create_mother(db: Database, user_id: int, display_name: str, delivery_
 
 async def set_clinic(db: Database, user_id: int, clinic_id: int) -> None:
     await db.execute("UPDATE mother SET clinic_id = ? WHERE user_id = ?", (clinic_id, user_id))
+
+
+async def choose_clinic(db: Database, user_id: int, clinic_id: int | None, now: str) -> None:
+    """She chose her Puskesmas, or "not yet" (None): the old clinic's midwives lose her at once."""
+    await db.execute("UPDATE mother SET clinic_id = ?, clinic_chosen_at = ? WHERE user_id = ?",
+                     (clinic_id, now, user_id))
+
+
+async def set_birth_time(db: Database, user_id: int, birth_time: str | None) -> None:
+    await db.execute("UPDATE mother SET birth_time = ? WHERE user_id = ?", (birth_time, user_id))

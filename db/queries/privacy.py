@@ -37,18 +37,26 @@ PERSONAL_TABLES: list[tuple[str, str]] = [
     ("alert_delivery", "recipient_id"),
     ("mother", "care_status_by"),
     ("midwife_code", "used_by"),
+    ("question", "mother_id"),
+    ("question", "asked_by"),
+    ("question", "taken_by"),
+    ("question", "answered_by"),
+    ("question_message", "sender_id"),
+    ("question_copy", "recipient_id"),
 ]
 # Rows about someone else that only name this person: on deletion the name goes, the row stays.
 KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by"), ("milk_report", "reported_by"),
                                            ("alert", "closed_by"), ("midwife_note", "midwife_id"),
                                            ("safety_check", "checked_by"), ("alert", "raised_by"),
                                            ("alert_delivery", "recipient_id"), ("mother", "care_status_by"),
-                                           ("midwife_code", "used_by")}
+                                           ("midwife_code", "used_by"), ("question", "asked_by"),
+                                           ("question", "taken_by"), ("question", "answered_by"),
+                                           ("question_message", "sender_id")}
 # Keys, and the Telegram ids of midwives (a mother sees the notes and alerts about her, not who wrote them).
-HIDDEN_COLUMNS = {"code", "pseudonym", "midwife_id", "closed_by"}
+HIDDEN_COLUMNS = {"code", "pseudonym", "midwife_id", "closed_by", "taken_by", "answered_by"}
 # Rows that only name her as who did something to someone else's row, and are not hers to see
 # (a midwife who set a mother's care status): her id is erased on deletion, the row is not shown.
-ERASE_ONLY: set[tuple[str, str]] = {("mother", "care_status_by")}
+ERASE_ONLY: set[tuple[str, str]] = {("mother", "care_status_by"), ("question", "taken_by"), ("question", "answered_by")}
 
 
 async def collect(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -47,6 +47,7 @@ class Delivery:
     mother_name: str
     timezone: str
     relation: str | None      # None when the recipient is the mother herself
+    checkin: bool = False     # she is on hold: this morning slot asks "have you been seen?" instead
 
     @property
     def to_mother(self) -> bool:
@@ -196,16 +197,26 @@ _SESSION_LOGGED = ("EXISTS (SELECT 1 FROM massage_session s WHERE s.mother_id = 
 _INACTIVE = "(SELECT active FROM app_user WHERE telegram_id = reminder_delivery.recipient_id) = 0"
 _UNLINKED = ("(recipient_id != mother_id AND NOT EXISTS (SELECT 1 FROM companion_link l"
              " WHERE l.mother_id = reminder_delivery.mother_id AND l.companion_id = reminder_delivery.recipient_id))")
+# The baby has died: no massage reminder at all (content-facts section 8).
+_LOSS = "(SELECT care_status FROM mother WHERE user_id = reminder_delivery.mother_id) = 'loss'"
+# On hold: an open urgent alert (a danger sign) pauses her massage until she has been seen.
+# Derived at every claim, so the reminders come back by themselves with the next slot.
+_HOLD = ("EXISTS (SELECT 1 FROM alert a WHERE a.mother_id = reminder_delivery.mother_id"
+         " AND a.closed_at IS NULL AND a.urgency = 'urgent')")
+# ... and her own morning slot asks her whether she has been seen instead.
+_CHECKIN = f"(recipient_id = mother_id AND slot = 'morning' AND {_HOLD})"
+_NOT_CHECKIN = "reason IS NOT 'checkin'"
 
 _DELIVERY = ("SELECT d.id, d.recipient_id, d.mother_id, d.slot_date, d.slot, d.due_at, d.status, d.message_id,"
-             " d.snoozes, u.language, m.display_name AS mother_name, m.timezone, l.relation"
+             " d.snoozes, u.language, m.display_name AS mother_name, m.timezone, l.relation,"
+             " COALESCE(d.reason = 'checkin', 0) AS checkin"
              " FROM reminder_delivery d JOIN app_user u ON u.telegram_id = d.recipient_id"
              " JOIN mother m ON m.user_id = d.mother_id"
              " LEFT JOIN companion_link l ON l.mother_id = d.mother_id AND l.companion_id = d.recipient_id")
 
 
 def _delivery(row) -> Delivery:
-    return Delivery(*row)
+    return Delivery(*row[:-1], checkin=bool(row[-1]))
 
 
 async def claim(db: Database, now: str, cutoff: str, limit: int, token: str,
@@ -213,16 +224,20 @@ async def claim(db: Database, now: str, cutoff: str, limit: int, token: str,
     """Reserve up to `limit` due reminders for this run. Call inside a transaction.
 
     Due rows that must not be sent are settled on the way: more than the grace period late
-    (missed), the slot already logged (done), the recipient blocked the bot or was unlinked.
+    (missed), the baby has died (skipped, 'loss'), the recipient blocked the bot or was
+    unlinked, she is on hold (skipped, 'hold'; her own morning slot becomes the check-in,
+    reason 'checkin'), the slot already logged (done).
     """
     rows = await db.fetchall(
         "UPDATE reminder_delivery SET"
         " status = CASE WHEN due_at <= :cutoff THEN 'missed'"
-        f"  WHEN {_SESSION_LOGGED} THEN 'done' WHEN {_INACTIVE} THEN 'blocked'"
-        f"  WHEN {_UNLINKED} THEN 'skipped' ELSE 'claimed' END,"
+        f"  WHEN {_LOSS} THEN 'skipped' WHEN {_INACTIVE} THEN 'blocked' WHEN {_UNLINKED} THEN 'skipped'"
+        f"  WHEN {_CHECKIN} THEN 'claimed' WHEN {_HOLD} THEN 'skipped'"
+        f"  WHEN {_SESSION_LOGGED} THEN 'done' ELSE 'claimed' END,"
         " reason = CASE WHEN due_at <= :cutoff THEN 'late'"
-        f"  WHEN {_SESSION_LOGGED} THEN 'logged' WHEN {_INACTIVE} THEN 'inactive'"
-        f"  WHEN {_UNLINKED} THEN 'unlinked' ELSE reason END,"
+        f"  WHEN {_LOSS} THEN 'loss' WHEN {_INACTIVE} THEN 'inactive' WHEN {_UNLINKED} THEN 'unlinked'"
+        f"  WHEN {_CHECKIN} THEN 'checkin' WHEN {_HOLD} THEN 'hold'"
+        f"  WHEN {_SESSION_LOGGED} THEN 'logged' WHEN reason = 'checkin' THEN NULL ELSE reason END,"
         " claim_token = :token, claimed_at = :stamp, updated_at = :stamp"
         " WHERE id IN (SELECT id FROM reminder_delivery WHERE status IN ('pending', 'snoozed')"
         "  AND due_at <= :now ORDER BY due_at, id LIMIT :limit)"
@@ -280,7 +295,8 @@ async def record_many(db: Database, outcomes: Sequence[tuple[int, str, int | Non
             return set()
         rows = await db.conn.execute_fetchall(
             "UPDATE reminder_delivery SET status = 'done', reason = 'logged', updated_at = ?"
-            f" WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sent' AND {_SESSION_LOGGED} RETURNING id",
+            f" WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sent' AND {_NOT_CHECKIN}"
+            f" AND {_SESSION_LOGGED} RETURNING id",
             (now, _ids(sent)))
     return {row["id"] for row in rows}
 
@@ -297,7 +313,8 @@ async def record(db: Database, delivery_id: int, token: str, status: str, now: s
     """The outcome of a send; returns the stored status ('done' if the slot was logged meanwhile)."""
     rows = await db.conn.execute_fetchall(  # one round trip to the database thread
         "UPDATE reminder_delivery SET"
-        f" status = CASE WHEN :status = 'sent' AND {_SESSION_LOGGED} THEN 'done' ELSE :status END,"
+        f" status = CASE WHEN :status = 'sent' AND {_NOT_CHECKIN} AND {_SESSION_LOGGED} THEN 'done'"
+        " ELSE :status END,"
         " message_id = COALESCE(:message_id, message_id), reason = COALESCE(:reason, reason), updated_at = :now,"
         " sent_at = CASE WHEN :status = 'sent' THEN :now ELSE sent_at END"
         " WHERE id = :id AND claim_token = :token AND status = 'sending' RETURNING status",
@@ -342,7 +359,7 @@ async def close_slot(db: Database, mother_id: int, slot_date: str, slot: str, no
     rows = await db.fetchall(
         "UPDATE reminder_delivery SET status = 'done', reason = 'logged', updated_at = ?"
         " WHERE mother_id = ? AND slot_date = ? AND slot = ? AND status IN ('pending', 'claimed', 'snoozed', 'sent')"
-        " RETURNING id, message_id", (now, mother_id, slot_date, slot))
+        f" AND {_NOT_CHECKIN} RETURNING id, message_id", (now, mother_id, slot_date, slot))
     ids = [row["id"] for row in rows if row["message_id"] is not None]
     if not ids:
         return []

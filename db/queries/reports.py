@@ -12,6 +12,7 @@ from bot.clock import iso, parse_iso
 from db.database import Database
 from db.queries import companions, mothers
 from db.queries.mothers import Mother
+from db.queries.alerts import Alert  # noqa: F401  (re-exported for clinic_scope)
 from db.queries.sessions import first_session_at
 from domain.dates import local_today, postpartum_day
 from domain.phases import phase_of
@@ -147,60 +148,7 @@ async def sessions_of(db: Database, mother_id: int, limit: int = 50) -> list[Ses
 
 
 # ----------------------------------------------------------------- alerts
-@dataclass(frozen=True)
-class Alert:
-    id: int
-    mother_id: int
-    cause: str
-    detail: str
-    opened_at: str
-    closed_at: str | None
-
-
-async def open_alert(db: Database, mother_id: int, cause: str, detail: str, report_id: int | None,
-                     now: datetime) -> Alert | None:
-    """Open the alert for this cause; returns it only if the midwives must be told.
-
-    Nothing happens while the same cause is open already (an alert is sent once). A closed
-    alert opens again: this is a new event after a midwife dealt with the last one.
-    """
-    cursor = await db.execute(
-        "INSERT INTO alert(mother_id, cause, detail, report_id, opened_at) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT(mother_id, cause) DO UPDATE SET detail = excluded.detail, report_id = excluded.report_id,"
-        " opened_at = excluded.opened_at, closed_at = NULL, closed_by = NULL, notified_at = NULL"
-        " WHERE alert.closed_at IS NOT NULL",
-        (mother_id, cause, detail, report_id, iso(now)))
-    if cursor.rowcount != 1:
-        return None
-    row = await db.fetchone("SELECT id, mother_id, cause, detail, opened_at, closed_at FROM alert"
-                            " WHERE mother_id = ? AND cause = ?", (mother_id, cause))
-    return Alert(*row)
-
-
-async def mark_notified(db: Database, alert_id: int, now: datetime) -> None:
-    await db.execute("UPDATE alert SET notified_at = ? WHERE id = ?", (iso(now), alert_id))
-
-
-@dataclass(frozen=True)
-class Untold:
-    alert: Alert
-    mother: Mother
-    by_companion: bool
-
-
-async def untold_alerts(db: Database) -> list[Untold]:
-    """Open alerts of mothers in a clinic that no midwife has received yet."""
-    rows = await db.fetchall(
-        "SELECT a.id, a.mother_id, a.cause, a.detail, a.opened_at, a.closed_at,"
-        " m.user_id, m.display_name, m.delivery_date, m.first_child, m.timezone, m.clinic_id, m.pseudonym,"
-        " COALESCE(r.reporter_role = 'companion', 0) AS by_companion"
-        " FROM alert a JOIN mother m ON m.user_id = a.mother_id"
-        " LEFT JOIN milk_report r ON r.id = a.report_id"
-        " WHERE a.closed_at IS NULL AND a.notified_at IS NULL AND m.clinic_id IS NOT NULL ORDER BY a.opened_at")
-    return [Untold(Alert(*row[:6]), Mother(row["user_id"], row["display_name"],
-                                           date.fromisoformat(row["delivery_date"]), bool(row["first_child"]),
-                                           row["timezone"], row["clinic_id"], row["pseudonym"]),
-                   bool(row["by_companion"])) for row in rows]
+# (the alert rows themselves: db/queries/alerts.py)
 
 
 async def close_inactivity_alert(db: Database, mother_id: int, now: datetime) -> bool:

@@ -44,6 +44,21 @@ class Cause:
         return self.urgency == "urgent"
 
 
+SELF_HARM = "self_harm"
+
+
+def alert_causes(cause: Cause) -> list[Cause]:
+    """The alerts one rule raises: thoughts of harming herself or the baby are an urgent alert
+    of their own (so a danger alert already open cannot swallow them); other signs stay one."""
+    if cause.cause != "danger_sign" or SELF_HARM not in cause.detail.split(","):
+        return [cause]
+    others = [s for s in cause.detail.split(",") if s and s != SELF_HARM]
+    found = [Cause(SELF_HARM, SELF_HARM, "urgent")]
+    if others:
+        found.append(Cause("danger_sign", ",".join(others), cause.urgency))
+    return found
+
+
 def day_from_hours(hours: float) -> int:
     """Day of life from hours of life: the first 24 hours are day 1."""
     return int(max(0.0, hours) // 24) + 1

@@ -449,11 +449,14 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
     if cause is None:
         return False
     day = day_of_life(mother, parse_iso(report.reported_at))
-    raised = await alerting.raise_alert(context, mother, cause, report=report, raised_by=actor.user_id, day=day)
+    told = False
+    for each in alerts.alert_causes(cause):  # thoughts of self-harm are an alert of their own
+        raised = await alerting.raise_alert(context, mother, each, report=report, raised_by=actor.user_id, day=day)
+        told |= raised.told
     text = advice_text(context.texts, actor.lang, cause, day)
     if cause.urgent:
         text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
-    if raised.told:
+    if told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
     await send(update, text)
     return cause.urgent

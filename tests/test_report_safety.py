@@ -219,9 +219,15 @@ async def test_self_harm_is_urgent_with_its_own_advice(driver):
     assert "Ini tanda bahaya" not in advice         # its own advice, not the general one
     assert "Berapa kali bayi menyusu" not in advice and "pertanyaan lainnya kami lewati" in advice.lower()
     assert [(a["cause"], a["urgency"], a["detail"]) for a in await alerts_of(driver, 5012)] == [
-        ("danger_sign", "urgent", "self_harm")]
+        ("self_harm", "urgent", "self_harm")]
     told = ani.messages()[start:]
     assert len(told) == 1 and "🚨" in told[0].body and "menyakiti diri sendiri atau bayi" in told[0].body
+    # an urgent danger alert already open does not swallow a later self-harm report
+    await report(budi, danger=("bleeding",))
+    await driver.app.services.db.execute("DELETE FROM alert WHERE mother_id = 5012 AND cause = 'self_harm'")
+    start = len(ani.messages())
+    await report(budi, danger=("self_harm",))
+    assert any("menyakiti diri" in m.body and "🚨" in m.body for m in ani.messages()[start:])
     # with another go-now sign both pieces of advice are given
     dewi = await register_mother(driver, 5014, "Dewi")
     advice = texts_of(await report(dewi, danger=("self_harm", "bleeding")))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.clock import parse_iso
+from bot.context import AppContext
 from db.queries import alerts as alerts_q
 from db.queries import clinics, companions, users
 from db.queries import mothers as mothers_q
@@ -351,18 +352,6 @@ async def _escalation_job(context) -> None:
 
 async def _on_clock_advanced(app) -> None:
     await escalate(AppContext(app), app.services.clock.now())
-
-
-class AppContext:
-    """What these functions need from a handler's context, built from the application (jobs)."""
-
-    def __init__(self, app):
-        self.application = app
-        self.bot = app.bot
-        self.services = app.services
-        self.db = app.services.db
-        self.texts = app.services.texts
-        self.clock = app.services.clock
 
 
 def register(app) -> None:

@@ -41,6 +41,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.actor import Actor, load_actor
 from bot.clock import iso
 from db.queries import alerts as alerts_q
+from db.queries import care
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries.mothers import Mother
@@ -176,7 +177,8 @@ def from_reminder(update: Update) -> bool:
 async def offer_pretest(update: Update, context, actor: Actor) -> bool:
     """Before her first guide, once: a knowledge test, which she may skip."""
     db, user_id = context.db, actor.user_id
-    if await quiz_q.has_attempt(db, user_id, "pre") or await guide_q.guide_completed(db, user_id):
+    if (await quiz_q.has_attempt(db, user_id, "pre") or await guide_q.guide_completed(db, user_id)
+            or await care.quiz_paused(db, user_id)):
         return False
     if not await guide_q.mark_once(db, user_id, "pretest_offered_at", context.services.now_iso()):
         return False

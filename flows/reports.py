@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.actor import Actor, load_actor
+from bot.context import AppContext
 from bot.clock import iso, parse_iso
 from db.queries import alerts as alerts_q
 from db.queries import care, mothers, reports, users
@@ -464,7 +465,7 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
 
 async def resend_untold_alerts(app: Application, now: datetime) -> int:
     """Open alerts no midwife has received yet: try again (flows/alerting.py)."""
-    return await alerting.resend_untold(_AppContext(app), now)
+    return await alerting.resend_untold(AppContext(app), now)
 
 
 # ----------------------------------------------------------------- wrong input
@@ -601,16 +602,7 @@ async def _history_chart(context, lang: str, mother: Mother, found: list[Report]
 
 
 # ----------------------------------------------------------------- after a session; silence
-class _AppContext:
-    """What our helpers need from a handler's context, built from the application (for jobs)."""
 
-    def __init__(self, app: Application):
-        self.application = app
-        self.bot = app.bot
-        self.services = app.services  # type: ignore[attr-defined]
-        self.db = self.services.db
-        self.texts = self.services.texts
-        self.clock = self.services.clock
 
 
 async def _send_flow_buttons(context, user_id: int, mother: Mother, key_self: str, key_other: str) -> bool:
@@ -643,7 +635,7 @@ async def check_inactivity(app: Application, now: datetime) -> int:
     Called by the hourly job (with the injected clock's time), by the terminal demo after it
     moves the clock, and by tests. An open inactivity alert closes itself once she is active.
     """
-    context = _AppContext(app)
+    context = AppContext(app)
     db, settings = context.db, context.services.settings
     longest = max(settings.reminder_window_days, await db.fetchval("SELECT MAX(reminder_days) FROM clinic") or 0)
     earliest = now.date() - timedelta(days=longest + 1)

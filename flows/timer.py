@@ -28,6 +28,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.actor import Actor, load_actor
 from bot.clock import iso
 from db.queries import alerts as alerts_q
+from db.queries import care
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries import sessions, users
@@ -344,7 +345,7 @@ async def _fill_in(context, session: GuidedSession, **answers) -> None:
 async def offer_posttest(update: Update, context, user_id: int, lang: str) -> None:
     """After her first guided massage: the knowledge test again (once; later on request)."""
     db = context.db
-    if await quiz_q.has_attempt(db, user_id, "post"):
+    if await quiz_q.has_attempt(db, user_id, "post") or await care.quiz_paused(db, user_id):
         return
     if not await guide_q.mark_once(db, user_id, "posttest_offered_at", context.services.now_iso()):
         return

@@ -179,7 +179,8 @@ async def test_another_clinic_cannot_take_an_alert(driver):
 async def test_urgent_alert_nobody_takes_is_escalated_after_15_minutes_and_not_when_taken(driver, clock):
     from datetime import timedelta
 
-    from flows.alerting import AppContext, escalate
+    from bot.context import AppContext
+    from flows.alerting import escalate
 
     admin = await admin_user(driver)
     clinic, _ = await make_clinic(driver)

@@ -295,7 +295,8 @@ class Dashboard:
 
     async def take(self, request: web.Request) -> web.Response:
         """ "Ambil": exactly what "Saya tangani" does in the chat (flows.alerting.take_alert)."""
-        from flows.alerting import AppContext, take_alert
+        from bot.context import AppContext
+        from flows.alerting import take_alert
 
         session, _, view = await self._who(request)
         self._check_csrf(request, session, await request.post())
@@ -343,7 +344,7 @@ class Dashboard:
         return self._html(pages.layout(view, "stats", t("dashboard.page.stats.heading"), body))
 
     async def stats_chart(self, request: web.Request) -> web.Response:
-        from flows.alerting import AppContext
+        from bot.context import AppContext
         from flows.midwife import _summary_chart  # the chat's chart, its cache and its pyplot lock
 
         session, _, view = await self._who(request)

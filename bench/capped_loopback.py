@@ -55,6 +55,8 @@ class RateCappedBotAPI(LoopbackBotAPI):
         self.refused_overall = 0   # 429s for going over the overall cap
         self.accepted = 0
         self.reminders: Counter = Counter()  # (chat, button key) -> how many arrived
+        self.pushed_at: dict[int, float] = {}    # chat -> when its update was handed to the bot
+        self.answered_at: dict[int, float] = {}  # chat -> when the bot's first answer arrived
 
     async def _handle(self, request):  # type: ignore[override]
         _ARRIVED.set(time.monotonic())  # limits count from arrival, before the simulated latency
@@ -67,6 +69,9 @@ class RateCappedBotAPI(LoopbackBotAPI):
         if method in SENDS:
             self.accepted += 1
             self._count(raw)
+            chat = int(raw.get("chat_id", 0))
+            if chat in self.pushed_at and chat not in self.answered_at:
+                self.answered_at[chat] = time.monotonic()
         if len(self.requests) > 1000:  # the benchmark does not read them: keep memory flat
             self.requests.clear()
             self.messages.clear()
@@ -129,6 +134,15 @@ def serve(conn, config: dict) -> None:
             command = await loop.run_in_executor(None, conn.recv)
             if command == "stats":
                 conn.send(server.stats())
+            elif isinstance(command, tuple) and command[0] == "burst":  # ("burst", first id, count, text)
+                _, first, count, text = command
+                for user_id in range(first, first + count):
+                    server.pushed_at[user_id] = time.monotonic()
+                    server.send_text(user_id, text)
+                conn.send(count)
+            elif command == "answers":  # seconds from each update to its first answer (None: none yet)
+                conn.send({chat: (server.answered_at[chat] - at if chat in server.answered_at else None)
+                           for chat, at in server.pushed_at.items()})
             else:
                 break
         await server.stop()

@@ -17,6 +17,7 @@ from bot.errors import on_error
 from bot.i18n import texts as load_texts
 from bot.ratelimit import PatientRateLimiter
 from bot.services import Services
+from bot.updates import PerChatUpdateProcessor
 from db.database import Database
 from db.persistence import SqlitePersistence
 from flows import registry
@@ -95,7 +96,7 @@ def build_application(
         .persistence(SqlitePersistence(db))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(PatientRateLimiter(max_retries=3, backoff_s=settings.telegram_retry_backoff_s))
-        .concurrent_updates(False)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.services = Services(settings=settings, db=db, clock=clock or Clock(), texts=load_texts())

@@ -71,7 +71,7 @@ class SentMessage:
     from_bot: bool
     text: str | None = None
     caption: str | None = None
-    kind: str = "text"  # text, photo, animation, document, poll, sticker
+    kind: str = "text"  # text, photo, animation, document, poll, sticker, voice, audio
     reply_markup: dict | None = None
     file_id: str | None = None
     file_name: str | None = None
@@ -119,6 +119,7 @@ class LoopbackBotAPI:
         self._new_update = asyncio.Event()
         self._poll_generation = 0
         self.conflicts = 0  # getUpdates answered 409 (a second poller)
+        self.gates: dict[int, asyncio.Event] = {}  # chat id -> requests to it wait until set
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.port = 0
@@ -297,7 +298,11 @@ class LoopbackBotAPI:
         params = self._decode(method, raw, uploads)
         self.requests.append((method, params))
         chat_id = params.get("chat_id")
-        self._take_fault(method, int(chat_id) if isinstance(chat_id, (int, str)) and str(chat_id).lstrip("-").isdigit() else None)
+        chat = int(chat_id) if isinstance(chat_id, (int, str)) and str(chat_id).lstrip("-").isdigit() else None
+        gate = self.gates.get(chat) if chat is not None else None
+        if gate is not None:  # a test holds this chat's requests until it opens the gate
+            await gate.wait()
+        self._take_fault(method, chat)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return True  # a method we accept but do not model (e.g. sendChatAction)
@@ -387,6 +392,8 @@ class LoopbackBotAPI:
             body["poll"] = message.poll
         elif message.kind == "voice":
             body["voice"] = {"file_id": message.file_id, "file_unique_id": message.file_id, "duration": 2}
+        elif message.kind == "audio":
+            body["audio"] = {"file_id": message.file_id, "file_unique_id": message.file_id, "duration": 2}
         if message.reply_to is not None:
             body["reply_to_message"] = self._message_json(message.reply_to)
         return body
@@ -430,6 +437,12 @@ class LoopbackBotAPI:
 
     def _m_sendDocument(self, params: dict) -> dict:
         return self._media(params, "document", "document")
+
+    def _m_sendVoice(self, params: dict) -> dict:
+        return self._media(params, "voice", "voice")
+
+    def _m_sendAudio(self, params: dict) -> dict:
+        return self._media(params, "audio", "audio")
 
     def _m_copyMessage(self, params: dict) -> dict:
         """A copy of any message of `from_chat_id` (the user's own too), caption replaced if given."""

@@ -459,7 +459,8 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
         text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
     if told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
-    await send(update, text)
+    # every advice carries the way to ask the midwife (flows/questions.py)
+    await send(update, text, keyboard([[(_t(context, actor.lang, "questions.menu_label"), "menu:questions")]]))
     return cause.urgent
 
 

@@ -205,3 +205,14 @@ async def test_urgent_alert_nobody_takes_is_escalated_after_15_minutes_and_not_w
         assert "⏰" in new and "Sari" in new and "Yuni" not in new
     assert "koordinator" in "\n".join(m.body for m in dewi.messages()[before[4912]:])
     assert await escalate(context, clock.now()) == 0          # once per opening
+
+
+async def test_every_advice_offers_to_ask_the_midwife(driver):
+    clinic, _ = await make_clinic(driver)
+    ani = await new_midwife(driver, clinic, 4913, "Ani")
+    sari = await mother_in(driver, clinic, 4011)
+    replies = await danger_report(sari, "breast_red")            # a "go soon" sign: advice for today
+    advice = next(m for m in replies if "menu:questions" in [b["callback_data"] for b in m.buttons])
+    replies = await sari.press_data(advice, "menu:questions")
+    await sari.send("Payudara kiri merah sejak pagi, apa yang harus saya lakukan?")
+    assert any("Payudara kiri merah" in m.body for m in ani.messages())

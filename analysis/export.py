@@ -1,4 +1,4 @@
-"""Streaming CSV and XLSX writers for the midwife export.
+"""Streaming CSV and XLSX writers for the midwife exports (research files and the Puskesmas register).
 
 Rows are consumed one at a time from any synchronous iterable, so large exports are never
 held in memory (XLSX uses xlsxwriter's ``constant_memory`` mode).
@@ -50,25 +50,41 @@ def _xlsx_value(v):
     return str(v)
 
 
-def write_xlsx(path: str | os.PathLike,
-               sheets: list[tuple[str, list[str], Iterable[Sequence]]]) -> list[int]:
-    """Write one worksheet per (name, columns, rows); return the row count of each sheet.
+def write_xlsx(path: str | os.PathLike, sheets: list[tuple], *,
+               datetime_format: str = "yyyy-mm-dd hh:mm", date_format: str = "yyyy-mm-dd") -> list[int]:
+    """Write one worksheet per (name, columns, rows[, widths]); return the row count of each sheet.
+
+    `widths` (optional) gives column widths in characters; otherwise a column is as wide as its
+    header (at least 12). A `datetime` cell is written as an Excel date-time (naive: convert it to
+    the time you want shown first) in `datetime_format`, a `date` in `date_format`. Rows are
+    written as they come (xlsxwriter's constant_memory mode), so any number fits.
 
     Sheet names must be valid Excel names (at most 31 characters, none of []:*?/\\).
     """
     counts = []
     with xlsxwriter.Workbook(os.fspath(path), _XLSX_OPTIONS) as wb:
-        bold = wb.add_format({"bold": True})
-        for name, columns, rows in sheets:
+        bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        moment = wb.add_format({"num_format": datetime_format})
+        day = wb.add_format({"num_format": date_format})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        for name, columns, rows, *extra in sheets:
+            widths = extra[0] if extra else None
             ws = wb.add_worksheet(name)
             for i, col in enumerate(columns):
-                ws.set_column(i, i, max(12, len(str(col)) + 2))
+                width = widths[i] if widths else max(12, len(str(col)) + 2)
+                ws.set_column(i, i, width, wrap if width >= 40 else None)
             ws.freeze_panes(1, 0)
             ws.write_row(0, 0, columns, bold)
             n = 0
             for n, row in enumerate(rows, start=1):
                 for c, v in enumerate(row):
-                    if v is not None:
+                    if v is None:
+                        continue
+                    if isinstance(v, dt.datetime):
+                        ws.write_datetime(n, c, v.replace(tzinfo=None), moment)
+                    elif isinstance(v, dt.date):
+                        ws.write_datetime(n, c, dt.datetime.combine(v, dt.time()), day)
+                    else:
                         ws.write(n, c, _xlsx_value(v))
             counts.append(n)
     return counts

@@ -10,7 +10,8 @@ bot has sent every message (summary) or every file (export). Prints one JSON obj
 
 Memory: the process already holds python-telegram-bot, SciPy and matplotlib (about 165 MB RSS
 before any work), so the export is judged by what it adds: the peak resident memory while it
-runs minus the resident memory just before (sampled every 5 ms), and, in a second export, the
+runs minus the resident memory just before (sampled every 5 ms), and, in a second run of the three
+exports (Puskesmas register, research files, FHIR of the last 30 days), the
 peak of Python allocations (tracemalloc). Both include the copy of each file that the loopback
 server keeps in this same process, as Telegram would keep it on its side.
 """
@@ -38,6 +39,7 @@ from bot.clock import FakeClock, iso
 from bot.config import Settings
 from db.database import Database
 from db.queries import clinics
+from flows import exports as exports_flow
 from flows import midwife as midwife_flow
 from loopback.driver import BotDriver
 
@@ -46,6 +48,8 @@ FLOWS = ("not_out", "not_smooth", "smooth")
 SUMMARY_TARGET_MS = 300
 EXPORT_PEAK_TARGET_MB = 150
 MIDWIFE_ID = 99_000_001
+# /ekspor: (kind, FHIR range, files sent); all three run one after the other under one RSS sampler
+EXPORTS = (("register", None, 1), ("research", None, 4), ("fhir", "d30", None))   # FHIR: 1 file per 5,000 reports
 
 
 def _mother_rows(clinic_id: int, first_id: int, count: int, rng: random.Random):
@@ -152,6 +156,85 @@ def _mb(n: float) -> float:
     return round(n / 1e6, 1)
 
 
+def _file_key(name: str) -> str:
+    """sahabat-nifas-20261130-0300-sessions.csv -> sessions.csv; the workbooks and the Bundle by kind."""
+    if name.startswith("register-"):
+        return "register.xlsx"
+    if name.startswith("fhir-"):   # fhir-laporan-asi-20261130-0300[-2].json
+        part = name.removesuffix(".json").split("-")[5:]
+        return f"fhir-{part[0]}.json" if part else "fhir.json"
+    return "research.xlsx" if name.endswith(".xlsx") else name.rsplit("-", 1)[-1]
+
+
+async def measure_exports(app, midwife, heap: bool) -> dict:
+    """The three exports of /ekspor one after the other, each timed from the command until its
+    files arrived; the resident memory they add at peak, and (second run) the Python heap peak."""
+
+    async def export(kind: str, fhir_range: str | None = None) -> tuple[float, list]:
+        before = len([m for m in midwife.messages() if m.kind == "document"])
+        begin = time.perf_counter()
+        await midwife.send("/ekspor")
+        await midwife.press(f"ex:k:{kind}")
+        if fhir_range:
+            await midwife.press(f"ex:f:{fhir_range}")
+        await exports_flow.wait_for_exports(app)
+        seconds = time.perf_counter() - begin
+        return seconds, [m for m in midwife.messages() if m.kind == "document"][before:]
+
+    exports: dict[str, dict] = {}
+    with RssSampler() as rss:
+        for kind, fhir_range, expected in EXPORTS:
+            seconds, docs = await export(kind, fhir_range)
+            assert len(docs) == expected if expected else docs, f"{kind} export incomplete"
+            exports[kind] = {"seconds": round(seconds, 1), "files_mb": {
+                _file_key(d.file_name): _mb(len(d.file_bytes)) for d in docs}}
+    heap_peak = None
+    if heap:
+        tracemalloc.start()
+        for kind, fhir_range, _ in EXPORTS:
+            await export(kind, fhir_range)
+        heap_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    growth = rss.peak - rss.before
+    return {**exports,
+            "rss_before_mb": _mb(rss.before), "rss_peak_mb": _mb(rss.peak), "rss_growth_mb": _mb(growth),
+            "python_heap_peak_mb": None if heap_peak is None else _mb(heap_peak),
+            "target_mb": EXPORT_PEAK_TARGET_MB,
+            "within_target": growth / 1e6 < EXPORT_PEAK_TARGET_MB and (
+                heap_peak is None or heap_peak / 1e6 < EXPORT_PEAK_TARGET_MB)}
+
+
+async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
+    """`--export-only`: the same data and application, the exports alone (no summary timings)."""
+    rng = random.Random(20261130)
+    db_path = Path(tempfile.mkdtemp(prefix="sn-bench-")) / "bench.db"
+    db = await Database(db_path).open()
+    clinic, code = await clinics.create_clinic(db, "Puskesmas Benchmark", "Asia/Makassar", iso(NOW))
+    other, _ = await clinics.create_clinic(db, "Puskesmas Lain", "Asia/Makassar", iso(NOW))
+    await db.close()
+    started = time.perf_counter()
+    counts = seed(db_path, clinic.id, 10_000_000, mothers, reports_each, rng)
+    seed(db_path, other.id, 30_000_000, max(10, mothers // 20), reports_each, rng)
+    seed_s = time.perf_counter() - started
+    settings = Settings(_env_file=None, database_path=db_path, telegram_bot_token="0:placeholder")
+    driver = BotDriver(settings, clock=FakeClock(NOW))
+    await driver.start()
+    try:
+        midwife = driver.user(MIDWIFE_ID, "Bidan")
+        await midwife.send(f"/start w_{code}")
+        await midwife.press("ob:consent:yes")
+        export = await measure_exports(driver.app, midwife, heap)
+    finally:
+        await driver.stop()
+    return {"benchmark": "bench.summary --export-only",
+            "data": {"mothers": counts["mother"], "milk_reports": counts["milk_report"],
+                     "sessions": counts["massage_session"], "quiz_attempts": counts["quiz_attempt"],
+                     "companion_links": counts["companion_link"], "seed_s": round(seed_s, 1)},
+            "export": export,
+            "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                        "cpu": platform.processor() or platform.machine(), "cpus": psutil.cpu_count()}}
+
+
 async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) -> dict:
     rng = random.Random(20261130)
     folder = Path(tempfile.mkdtemp(prefix="sn-bench-"))
@@ -181,54 +264,41 @@ async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) ->
             assert replies, f"no answer to {command}"
             return elapsed
 
-        first = await timed("/ringkasan")  # includes importing SciPy and matplotlib
+        async def timed_stats() -> float:
+            """The Statistik button: the before/after analysis and the chart."""
+            begin = time.perf_counter()
+            replies = await midwife.press("mw:stats")
+            elapsed = (time.perf_counter() - begin) * 1000
+            assert replies and replies[-1].kind == "photo", "statistics incomplete"
+            return elapsed
+
+        today = [await timed("/ringkasan") for _ in range(summary_runs)]  # today's counts, one message
+        first = await timed_stats()  # includes importing SciPy and matplotlib
         drawn, cached = [], []
         for _ in range(summary_runs):
             app.services.extras.pop(midwife_flow.CHART_CACHE, None)
-            drawn.append(await timed("/ringkasan"))
+            drawn.append(await timed_stats())
         for _ in range(summary_runs):
-            cached.append(await timed("/ringkasan"))
-        last = midwife.messages()[-3:]
-        assert [m.kind for m in last] == ["text", "text", "photo"], "summary incomplete"
+            cached.append(await timed_stats())
         pages = [await timed("/ibu") for _ in range(summary_runs)]
 
-        with RssSampler() as rss:
-            begin = time.perf_counter()
-            await midwife.send("/ekspor")
-            await midwife_flow.wait_for_exports(app)
-            export_s = time.perf_counter() - begin
-        docs = [m for m in midwife.messages() if m.kind == "document"]
-        assert len(docs) == 4, "export incomplete"
-        files = {("workbook.xlsx" if d.file_name.endswith(".xlsx") else d.file_name.rsplit("-", 1)[-1]):
-                 _mb(len(d.file_bytes)) for d in docs}
-        heap_peak = None
-        if heap:
-            tracemalloc.start()
-            await midwife.send("/ekspor")
-            await midwife_flow.wait_for_exports(app)
-            heap_peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+        export = await measure_exports(app, midwife, heap)
     finally:
         await driver.stop()
 
-    growth = rss.peak - rss.before
     summary_median = statistics.median(drawn)
     return {
         "benchmark": "bench.summary",
         "data": {"mothers": counts["mother"], "milk_reports": counts["milk_report"],
                  "sessions": counts["massage_session"], "quiz_attempts": counts["quiz_attempt"],
                  "companion_links": counts["companion_link"], "seed_s": round(seed_s, 1)},
-        "summary_ms": {"first_call_with_imports": round(first, 1), "median_chart_drawn": round(summary_median, 1),
+        "summary_ms": {"today_median": round(statistics.median(today), 1),
+                       "first_call_with_imports": round(first, 1), "median_chart_drawn": round(summary_median, 1),
                        "max_chart_drawn": round(max(drawn), 1),
                        "median_chart_cached": round(statistics.median(cached), 1), "runs": summary_runs,
                        "target": SUMMARY_TARGET_MS, "within_target": summary_median < SUMMARY_TARGET_MS},
         "mothers_page_ms": {"median": round(statistics.median(pages), 1), "max": round(max(pages), 1)},
-        "export": {"seconds": round(export_s, 1), "files_mb": files,
-                   "rss_before_mb": _mb(rss.before), "rss_peak_mb": _mb(rss.peak), "rss_growth_mb": _mb(growth),
-                   "python_heap_peak_mb": None if heap_peak is None else _mb(heap_peak),
-                   "target_mb": EXPORT_PEAK_TARGET_MB,
-                   "within_target": growth / 1e6 < EXPORT_PEAK_TARGET_MB and (
-                       heap_peak is None or heap_peak / 1e6 < EXPORT_PEAK_TARGET_MB)},
+        "export": export,
         "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                     "cpu": platform.processor() or platform.machine(), "cpus": psutil.cpu_count()},
     }
@@ -239,10 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 mothers and 20,000 reports")
     parser.add_argument("--runs", type=int, default=5, help="timed /ringkasan runs (default 5)")
     parser.add_argument("--no-heap", action="store_true", help="skip the second, traced export")
+    parser.add_argument("--export-only", action="store_true", help="time the three /ekspor exports only")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="If 'per_message=False'")
     mothers = 1_000 if args.quick else 10_000
-    result = asyncio.run(run(mothers, 20, args.runs, heap=not args.no_heap))
+    if args.export_only:
+        result = asyncio.run(run_exports_only(mothers, 20, heap=not args.no_heap))
+    else:
+        result = asyncio.run(run(mothers, 20, args.runs, heap=not args.no_heap))
     print(json.dumps(result))
     return 0
 

@@ -26,12 +26,13 @@ FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
     "calls": ("hubungi", "calls"),
     "ask": ("tanya", "ask"),
     "dashboard": ("dasbor", "dashboard"),
+    "voice": ("suara", "voice"),
 }
 # Shown in Telegram's command menu, per language (descriptions are the texts `commands.<action>`):
 # LISTED for everyone, MIDWIFE_LISTED in a midwife's own chat.
 LISTED: list[str] = ["menu", "massage", "quiz", "report", "history", "ask", "reminders",
                      "help", "mydata", "language", "cancel", "delete"]
-MIDWIFE_LISTED: list[str] = ["menu", "calls", "summary", "mothers", "export", "kit", "dashboard", "ask", "massage", "help", "mydata", "language",
+MIDWIFE_LISTED: list[str] = ["menu", "calls", "summary", "mothers", "export", "kit", "dashboard", "voice", "ask", "massage", "help", "mydata", "language",
                              "cancel", "delete"]
 
 

@@ -47,7 +47,7 @@ from db.queries import quiz as quiz_q
 from db.queries.mothers import Mother
 from domain.age import day_of_life
 from domain.alerts import Cause
-from flows import menu
+from flows import menu, voice
 from flows.contacts import contact_block_for_mother
 from flows.media import send_picture
 from flows.ui import chosen_label, close_buttons, keyboard, send
@@ -313,6 +313,7 @@ async def safety_answer(update: Update, context) -> None:
         raised = await raise_danger(context, actor, mother, detail)
         contacts = await contacts_for(context, actor, mother)
         await send(update, danger_text(context.texts, lang, contacts))
+        await voice.send_step_voice(context, update.effective_chat.id, mother.user_id, "danger", lang)
         await send(update, told_text(context, lang, raised, mother))
         return
     if not last:
@@ -376,6 +377,7 @@ async def danger_screen(update: Update, context, actor: Actor) -> None:
     mothers = await guide_q.mothers_of(context.db, actor.user_id, actor.role) if actor.registered else []
     text = danger_text(context.texts, lang, await contacts_for(context, actor))
     await send(update, text, keyboard(danger_now_rows(context, lang, mothers)) if mothers else None)
+    await voice.send_step_voice(context, update.effective_chat.id, [m.mother_id for m in mothers], "danger", lang)
 
 
 async def danger_now(update: Update, context) -> None:
@@ -478,6 +480,7 @@ async def show_step(update: Update, context) -> None:
     markup = keyboard([nav, [(t(lang, "massage.repeat_button"), f"gd:st:{mother_id}:{index}"),
                              (t(lang, "massage.close_button"), f"gd:x:{mother_id}")]])
     await send_picture(context, update.effective_chat.id, step["image"], f"{step['title']}\n\n{step['text']}", markup)
+    await voice.send_step_voice(context, update.effective_chat.id, mother_id, step["id"], lang)  # her clinic's midwife
     if last:
         await guide_q.mark_once(context.db, actor.user_id, "steps_finished_at", context.services.now_iso())
 

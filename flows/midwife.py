@@ -1,6 +1,7 @@
-"""The midwife's review in Telegram: /ringkasan (summary with the before/after analysis),
-/ibu (her clinic's mothers, most urgent first, and one mother's record with notes and alerts),
-/ekspor (CSV and XLSX files), and the alert messages sent to her.
+"""The midwife's review in Telegram: /ringkasan (today's numbers; the before/after analysis
+behind "📊 Statistik"), /ibu (her clinic's mothers in the call list's order, with filters and
+a name search, and one mother's record with notes and alerts),
+/ekspor (flows/exports.py), and the alert messages sent to her.
 
 Every read and write goes through `db.queries.clinic_scope`, which takes the midwife's own id
 and refuses anything outside her clinic; `_guarded` turns its refusals into one clear answer.
@@ -10,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import sqlite3
-import tempfile
 import threading
 from collections import OrderedDict
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.actor import Actor, load_actor
@@ -41,7 +39,6 @@ NOTE = "note"
 NOTE_DRAFT = "midwife_note"
 NOTE_LIFETIME = timedelta(hours=1)
 PAGE_SIZE = 8
-EXPORTS = "midwife.exports"            # services.extras: midwife id -> running export task
 CHART_CACHE = "midwife.chart_cache"    # services.extras: chart PNGs by their numbers
 COMMANDS = {action: names(action) for action in ("summary", "mothers", "export")}
 _pyplot_lock = threading.Lock()
@@ -62,6 +59,7 @@ def _guarded(handler):
         except NotYourClinic:
             key = "midwife.not_found"
         context.user_data.pop(NOTE_DRAFT, None)
+        context.user_data.pop(SEARCH_DRAFT, None)
         if update.callback_query is not None:
             await update.callback_query.answer(_t(context, actor.lang, key), show_alert=True)
         await send(update, _t(context, actor.lang, key))
@@ -76,31 +74,121 @@ def _when(moment: str, zone: str) -> str:
 
 
 # ----------------------------------------------------------------- /ringkasan
+STATS = "mw:stats"
+TODAY_WIDTH = 40   # characters per line of today's part: read on a phone without wrapping tricks
+
+
 def _pre(text: str) -> str:
     return f"<pre>{html.escape(text.rstrip())}</pre>"
 
 
-def render_summary(texts, lang: str, cohort: clinic_scope.Cohort, milk: dict, quiz: dict, today: str,
-                   lost: int = 0) -> list[str]:
-    """The summary as HTML messages: cohort, the before/after milk-flow table, the quiz."""
-    from analysis.report import format_text
+def _duration(texts, lang: str, minutes: float) -> str:
+    """12 menit · 3 jam · 3 jam 5 menit · 4 hari."""
+    minutes = max(0, int(round(minutes)))
+    if minutes < 60:
+        return texts.t(lang, "midwife.summary.time.minutes", n=minutes)
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        if rest:
+            return texts.t(lang, "midwife.summary.time.hours_minutes", h=hours, m=rest)
+        return texts.t(lang, "midwife.summary.time.hours", n=hours)
+    return texts.t(lang, "midwife.summary.time.days", n=minutes // (24 * 60))
 
-    header = texts.t(lang, "midwife.summary.header", clinic=cohort.scope.clinic_name, date=today,
-                     mothers=cohort.mothers, active=cohort.active, sessions=cohort.sessions_week,
-                     alerts=cohort.open_alerts)
-    first = html.escape(header) + "\n\n" + html.escape(texts.t(lang, "midwife.summary.caveat.text")) + "\n\n"
+
+def render_today(texts, lang: str, today: clinic_scope.Today, date: str) -> str:
+    """The first screen of /ringkasan: plain short lines (no table), for a phone."""
+    def t(key: str, **values) -> str:
+        return texts.t(lang, f"midwife.summary.today.{key}", **values)
+
+    def wait(minutes: float) -> str:
+        return _duration(texts, lang, minutes)
+
+    lines = [t("title", date=date), today.scope.clinic_name, "",
+             t("followed", n=today.followed), t("followed_note")]
+    if today.hospital:
+        lines.append(t("hospital", n=today.hospital))
+    lines += ["", t("urgent", n=today.urgent_alerts), t("warning", n=today.warning_alerts)]
+    if today.longest_untaken_min is not None:
+        lines.append(t("untaken", wait=wait(today.longest_untaken_min)))
+    elif today.urgent_alerts + today.warning_alerts:
+        lines.append(t("all_taken"))
+    lines.append(t("questions", n=today.questions_waiting))
+    if today.longest_question_min is not None:
+        lines.append(t("question_wait", wait=wait(today.longest_question_min)))
+    lines += [t("sessions", n=today.sessions_week), "", t("milk_title")]
+    lines += [t(f"milk.{flow}", n=today.milk_now[flow]) for flow in ("not_out", "not_smooth", "smooth")]
+    lines += [t("milk.none", n=today.no_report), ""]
+    month = texts.data(lang, "midwife.summary.today.months")[today.month.month - 1]
+    lines.append(t("month_title", month=month, year=today.month.year))
+    if today.median_take_min is None:
+        lines.append(t("take_none"))
+    else:
+        lines += [t("take", wait=wait(today.median_take_min)), t("take_n", n=today.alerts_taken)]
+    if today.median_answer_min is None:
+        lines.append(t("answer_none"))
+    else:
+        lines += [t("answer", wait=wait(today.median_answer_min)), t("answer_n", n=today.questions_answered)]
+    lines += ["", t("stats_hint")]
+    return "\n".join(lines)
+
+
+def _cross_table(milk: dict) -> str:
+    """Before (rows) x after (columns), categories as codes 1-3: at most 25 characters wide."""
+    from analysis.stats import CATEGORIES
+
+    lines = ["    " + "".join(f"{code:>7}" for code in range(1, 4))]
+    for code, before in enumerate(CATEGORIES, 1):
+        lines.append(f"{code:<4}" + "".join(f"{milk['cross_table'][before][after]:>7}" for after in CATEGORIES))
+    return "\n".join(lines)
+
+
+def render_stats(texts, lang: str, clinic: str, milk: dict, quiz: dict, lost: int = 0) -> list[str]:
+    """Behind "📊 Statistik": the before/after comparison and the knowledge test as HTML
+    messages of plain lines; the only table (before x after) is 25 characters wide. The
+    numbers and wording are the analysis package's (`analysis.stats`, `analysis.report`)."""
+    from analysis.report import WORDING, _num, _test_lines
+    from analysis.stats import CATEGORIES
+
+    def t(key: str, **values) -> str:
+        return html.escape(texts.t(lang, f"midwife.summary.{key}", **values))
+
+    w, e = WORDING.get(lang, WORDING["id"]), html.escape
+    first = [t("stats.title", clinic=clinic), "", t("caveat.text"), ""]
     if milk["n_pairs"]:
-        first += _pre(format_text(milk, lang))
+        first += [f"<b>{e(w['milk_title'])}</b>", e(w["n_mothers"].format(n=milk["n_pairs"], x=milk["excluded"]))]
+        if lost:
+            first.append(t("loss_excluded", n=lost))
+        first.append("")
+        for category in CATEGORIES:
+            before, after = (milk[phase][category] for phase in ("pre", "post"))
+            first += [e(w["labels"][category]), t(
+                "stats.before_after", before=before["n"], before_pct=_num(before["pct"], "{:.1f}%"),
+                after=after["n"], after_pct=_num(after["pct"], "{:.1f}%"))]
+        legend = ", ".join(f"{code} = {w['short'][c]}" for code, c in enumerate(CATEGORIES, 1))
+        first += ["", e(w["cross"]), _pre(_cross_table(milk)) + "\n" + e(legend), "",
+                  e(w["changes"].format(i=milk["improved"], s=milk["same"], w=milk["worse"])), ""]
+        tests = _test_lines(milk, w, w["paired_t_milk"])
+        first += [e(tests[0])] + [e("• " + line.strip()) for line in tests[1:]]
+        first += ["", e(f"{w['note_label']}: {w['note']}")]
     else:
-        first += html.escape(texts.t(lang, "midwife.summary.no_milk_pairs", excluded=milk["excluded"]))
-    if lost:
-        first += "\n" + html.escape(texts.t(lang, "midwife.summary.loss_excluded", n=lost))
-    second = html.escape(texts.t(lang, "midwife.summary.quiz_rule")) + "\n\n"
+        first.append(t("no_milk_pairs", excluded=milk["excluded"]))
+        if lost:
+            first.append(t("loss_excluded", n=lost))
+    second = [t("quiz_rule"), ""]
     if quiz["n_pairs"]:
-        second += _pre(format_text(quiz, lang))
+        second += [f"<b>{e(w['quiz_title'])}</b>",
+                   e(w["n_participants"].format(n=quiz["n_pairs"], x=quiz["excluded"])), ""]
+        means = w["means"].format(pre=_num(quiz["mean_pre"]), post=_num(quiz["mean_post"]),
+                                  chg=_num(quiz["mean_change"], "{:+.2f}"))
+        second += [e(part.strip()) for part in means.split("   ")]
+        low, high = quiz["ci95"]
+        second.append(e(w["ci_na"] if low is None else w["ci"].format(lo=_num(low), hi=_num(high))))
+        tests = _test_lines(quiz, w, w["paired_t"])
+        second += [""] + [e(tests[0])] + [e("• " + line.strip()) for line in tests[1:]]
+        second += ["", e(f"{w['note_label']}: {w['quiz_note']}")]
     else:
-        second += html.escape(texts.t(lang, "midwife.summary.no_quiz_pairs", excluded=quiz["excluded"]))
-    return [first, second]
+        second.append(t("no_quiz_pairs", excluded=quiz["excluded"]))
+    return ["\n".join(first), "\n".join(second)]
 
 
 def _chart_key(lang: str, milk: dict) -> str:
@@ -127,19 +215,31 @@ async def _summary_chart(context, lang: str, milk: dict) -> bytes:
 
 @_guarded
 async def summary(update: Update, context, actor: Actor) -> int:
+    """/ringkasan: today's numbers, with the "📊 Statistik" button for the before/after analysis."""
+    now = context.clock.now()
+    found = await clinic_scope.today(context.db, actor.user_id, now)
+    await close_buttons(update)
+    date = now.astimezone(ZoneInfo(found.scope.timezone)).strftime("%d-%m-%Y")
+    await send(update, render_today(context.texts, actor.lang, found, date),
+               keyboard([[(_t(context, actor.lang, "midwife.summary.stats_button"), STATS)]]))
+    return END
+
+
+@_guarded
+async def stats_view(update: Update, context, actor: Actor) -> int:
+    """`mw:stats`: the before/after milk-flow analysis, the knowledge test and the chart."""
     from analysis.stats import milk_flow_analysis, quiz_analysis
 
-    db, now = context.db, context.clock.now()
+    db = context.db
     milk = milk_flow_analysis(*await clinic_scope.milk_flow_pairs(db, actor.user_id))
     await close_buttons(update)
     # the chart is drawn in a worker thread while SQLite counts the rest and the texts go out
     chart = asyncio.create_task(_summary_chart(context, actor.lang, milk)) if milk["n_pairs"] else None
     try:
-        cohort = await clinic_scope.cohort(db, actor.user_id, now)
+        scope = await clinic_scope.scope_of(db, actor.user_id)
         quiz = quiz_analysis(*await clinic_scope.quiz_pairs(db, actor.user_id))
-        today = now.astimezone(ZoneInfo(cohort.scope.timezone)).strftime("%d-%m-%Y")
         lost = await clinic_scope.loss_excluded(db, actor.user_id)
-        for part in render_summary(context.texts, actor.lang, cohort, milk, quiz, today, lost):
+        for part in render_stats(context.texts, actor.lang, scope.clinic_name, milk, quiz, lost):
             await update.effective_chat.send_message(part, parse_mode=ParseMode.HTML)
     except BaseException:
         if chart is not None:
@@ -148,33 +248,75 @@ async def summary(update: Update, context, actor: Actor) -> int:
     if chart is not None:
         png = await chart
         await update.effective_chat.send_photo(png, caption=_t(
-            context, actor.lang, "midwife.summary.chart_caption", clinic=cohort.scope.clinic_name, n=milk["n_pairs"]))
+            context, actor.lang, "midwife.summary.chart_caption", clinic=scope.clinic_name, n=milk["n_pairs"]))
     return END
 
 
 # ----------------------------------------------------------------- /ibu
+SEARCH = "search"
+SEARCH_DRAFT = "midwife_search"
+SEARCH_LIFETIME = timedelta(hours=1)
+CALLBACK_MAX = 64  # bytes of callback data Telegram accepts
+
+
+def _list_data(view: str, page: int, search: str = "") -> str:
+    """The button data that shows this page of this view (or search) again."""
+    if search:
+        prefix = f"mw:sq:{page}:"
+        term = search.encode()[:CALLBACK_MAX - len(prefix)].decode(errors="ignore")
+        return prefix + term
+    return f"mw:pg:{page}" if view == "all" else f"mw:f:{view}:{page}"
+
+
+def _line_mark(texts, lang: str, line: clinic_scope.MotherLine) -> str:
+    """The icon of her first call-list reason; else ⚠️ another open alert, ⚪ past nifas, 🟢."""
+    if line.reasons:
+        key = line.reasons[0]
+    else:
+        key = "alert" if line.open_alerts else "past" if line.urgency == "past" else "ok"
+    return texts.t(lang, f"midwife.mothers.marks.{key}")
+
+
 def render_mothers_page(texts, lang: str, page: clinic_scope.MothersPage) -> tuple[str, InlineKeyboardMarkup | None]:
+    def t(key: str, **values) -> str:
+        return texts.t(lang, f"midwife.mothers.{key}", **values)
+
     clinic = page.scope.clinic_name
-    if not page.total:
-        return texts.t(lang, "midwife.mothers.empty", clinic=clinic), None
-    lines = [texts.t(lang, "midwife.mothers.title", clinic=clinic, total=page.total, page=page.page + 1,
-                     pages=page.pages), texts.t(lang, "midwife.mothers.legend"), ""]
-    rows = []
+    if not page.clinic_total:
+        return t("empty", clinic=clinic), None
+    view = t(f"views.{page.view}")
+    numbers = {"clinic": clinic, "total": page.total, "page": page.page + 1, "pages": page.pages}
+    if page.search:
+        title = t("search_title", query=page.search, **numbers) if page.total else t(
+            "search_none", query=page.search, clinic=clinic)
+    elif page.view != "all":
+        title = t("view_title", view=view, all=page.clinic_total, **numbers) if page.total else t(
+            "view_empty", view=view, clinic=clinic)
+    else:
+        title = t("title", **numbers)
+    lines, rows = [title], []
+    if page.lines:
+        lines += [t("legend"), ""]
     for line in page.lines:
-        mark = texts.t(lang, f"midwife.mothers.marks.{line.urgency}")
-        last = texts.t(lang, "midwife.mothers.no_report") if line.last_flow is None else texts.t(
-            lang, "midwife.mothers.last_report", flow=texts.t(lang, f"reports.flow.{line.last_flow}"),
+        mother = line.mother
+        mark = _line_mark(texts, lang, line)
+        care = "" if mother.care_status == "normal" else " " + t(f"care.{mother.care_status}")
+        last = t("no_report") if line.last_flow is None else t(
+            "last_report", flow=texts.t(lang, f"reports.flow.{line.last_flow}"),
             when=_when(line.last_report_at, page.scope.timezone))
-        lines.append(texts.t(lang, "midwife.mothers.line", mark=mark, name=line.mother.display_name,
-                             day=line.postpartum_day, last=last, sessions=line.sessions_3d))
-        rows.append([(texts.t(lang, "midwife.mothers.button", mark=mark, name=line.mother.display_name,
-                              day=line.postpartum_day), f"mw:rec:{line.mother.user_id}")])
+        lines.append(t("line", mark=mark, name=mother.display_name, care=care, day=line.postpartum_day, last=last,
+                       sessions=line.sessions_3d))
+        rows.append([(t("button", mark=mark, name=mother.display_name, care=care, day=line.postpartum_day),
+                      f"mw:rec:{mother.user_id}")])
     nav = []
     if page.page > 0:
-        nav.append((texts.t(lang, "midwife.mothers.prev"), f"mw:pg:{page.page - 1}"))
+        nav.append((t("prev"), _list_data(page.view, page.page - 1, page.search)))
     if page.page + 1 < page.pages:
-        nav.append((texts.t(lang, "midwife.mothers.next"), f"mw:pg:{page.page + 1}"))
+        nav.append((t("next"), _list_data(page.view, page.page + 1, page.search)))
     rows.append(nav)
+    filters = [(("• " if v == page.view and not page.search else "") + t(f"views.{v}"), _list_data(v, 0))
+               for v in clinic_scope.VIEWS]
+    rows += [filters[:2], filters[2:], [(t("search_button"), "mw:find")]]
     return "\n".join(lines), keyboard(rows)
 
 
@@ -193,18 +335,65 @@ async def _show(update: Update, text: str, markup, edit: bool) -> None:
     await send(update, text, markup)
 
 
+def _list_request(update: Update, context) -> tuple[str, int, str]:
+    """(view, page, search) asked for: `/ibu [name]`, the menu, or a list button."""
+    data = update.callback_query.data if update.callback_query is not None else ""
+    if data.startswith("mw:pg:"):
+        return "all", int(data.rsplit(":", 1)[1]), ""
+    if data.startswith("mw:f:"):
+        _, _, view, page = data.split(":")
+        return view, int(page), ""
+    if data.startswith("mw:sq:"):
+        _, _, page, term = data.split(":", 3)
+        return "all", int(page), term
+    return "all", 0, " ".join(getattr(context, "args", None) or [])
+
+
 @_guarded
 async def mothers_list(update: Update, context, actor: Actor) -> int:
-    page = int(update.callback_query.data.rsplit(":", 1)[1]) if _is_button(update, "mw:pg:") else 0
-    found = await clinic_scope.mothers_page(context.db, actor.user_id, context.clock.now(), page, PAGE_SIZE)
+    """/ibu (/ibu NAME searches), the menu button, and the list's own buttons: paging, the
+    filters (all / urgent / no report / questions) and search results."""
+    view, page, search = _list_request(update, context)
+    found = await clinic_scope.mothers_page(context.db, actor.user_id, context.clock.now(), page, PAGE_SIZE,
+                                            view=view, search=search)
     text, markup = render_mothers_page(context.texts, actor.lang, found)
-    if _is_button(update, "mw:pg:"):
+    if _is_button(update, "mw:pg:") or _is_button(update, "mw:f:") or _is_button(update, "mw:sq:"):
         await update.callback_query.answer()
         await _show(update, text, markup, edit=True)
     else:
         await close_buttons(update)
         await send(update, text, markup)
     return END
+
+
+@_guarded
+async def search_start(update: Update, context, actor: Actor) -> str:
+    """`mw:find` ("🔎 Cari"): ask for a name; the next text she types is searched."""
+    await clinic_scope.scope_of(context.db, actor.user_id)  # refuses anyone but a midwife
+    await update.callback_query.answer()
+    context.user_data.pop(NOTE_DRAFT, None)
+    context.user_data[SEARCH_DRAFT] = {"at": iso(context.clock.now())}
+    await send(update, _t(context, actor.lang, "midwife.mothers.search_prompt"))
+    return SEARCH
+
+
+@_guarded
+async def search_text(update: Update, context, actor: Actor) -> int:
+    draft = context.user_data.pop(SEARCH_DRAFT, None)
+    now = context.clock.now()
+    if not isinstance(draft, dict) or now - parse_iso(draft["at"]) > SEARCH_LIFETIME:
+        await send(update, _t(context, actor.lang, "midwife.mothers.search_expired"))
+        return END
+    found = await clinic_scope.mothers_page(context.db, actor.user_id, now, 0, PAGE_SIZE,
+                                            search=update.message.text)
+    await send(update, *render_mothers_page(context.texts, actor.lang, found))
+    return END
+
+
+async def search_not_text(update: Update, context) -> str:
+    actor = await load_actor(update, context)
+    await send(update, _t(context, actor.lang, "midwife.mothers.search_text_only"))
+    return SEARCH
 
 
 def _is_button(update: Update, prefix: str) -> bool:
@@ -397,6 +586,7 @@ async def care_button(update: Update, context, actor: Actor) -> int:
 async def note_start(update: Update, context, actor: Actor) -> str:
     mother = await clinic_scope.mother_of_clinic(context.db, actor.user_id, int(update.callback_query.data.rsplit(":", 1)[1]))
     await update.callback_query.answer()
+    context.user_data.pop(SEARCH_DRAFT, None)
     context.user_data[NOTE_DRAFT] = {"mother": mother.user_id, "at": iso(context.clock.now())}
     await send(update, _t(context, actor.lang, "midwife.note.prompt", name=mother.display_name))
     return NOTE
@@ -422,112 +612,43 @@ async def note_not_text(update: Update, context) -> str:
 
 
 def _ending(callback):
-    """Another midwife button while a note is awaited: forget the note, do what was pressed."""
+    """Another midwife button while a note or a name is awaited: forget it, do what was pressed."""
     async def handler(update: Update, context) -> int:
         context.user_data.pop(NOTE_DRAFT, None)
+        context.user_data.pop(SEARCH_DRAFT, None)
         await callback(update, context)
         return END
 
     return handler
 
 
-# ----------------------------------------------------------------- /ekspor
-def write_export_files(db_path: str, midwife_id: int, folder: Path, stamp: str, columns_help: dict,
-                       columns_header: list[str]) -> tuple[clinic_scope.Scope, list[tuple[str, Path, int]]]:
-    """In a worker thread, with its own read-only connection: one CSV per table and one XLSX
-    with a sheet per table plus a "columns" sheet. Rows stream from SQLite to disk."""
-    from analysis.export import write_csv, write_xlsx
-
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        scope, tables = clinic_scope.export_tables(conn, midwife_id)
-        files = []
-        for table in tables:
-            path = folder / f"sahabat-nifas-{stamp}-{table.name}.csv"
-            files.append((table.name, path, write_csv(path, table.columns, table.rows())))
-        help_rows = [(table.name, column, dict(columns_help.get(table.name, [])).get(column, ""))
-                     for table in tables for column in table.columns]
-        xlsx = folder / f"sahabat-nifas-{stamp}.xlsx"
-        write_xlsx(xlsx, [(table.name, table.columns, table.rows()) for table in tables]
-                   + [("columns", columns_header, help_rows)])
-        files.append(("xlsx", xlsx, 0))
-        return scope, files
-    finally:
-        conn.close()
-
-
-@_guarded
-async def export(update: Update, context, actor: Actor) -> int:
-    await clinic_scope.scope_of(context.db, actor.user_id)  # refuses anyone but a midwife
-    await close_buttons(update)
-    running: dict = context.services.extras.setdefault(EXPORTS, {})
-    task = running.get(actor.user_id)
-    if task is not None and not task.done():
-        await send(update, _t(context, actor.lang, "midwife.export.busy"))
-        return END
-    await send(update, _t(context, actor.lang, "midwife.export.preparing"))
-    running[actor.user_id] = context.application.create_task(
-        _export_and_send(context.application, actor.user_id, actor.lang), update=update,
-        name=f"export-{actor.user_id}")
-    return END
-
-
-async def _export_and_send(app: Application, midwife_id: int, lang: str) -> None:
-    services, bot = app.services, app.bot  # type: ignore[attr-defined]
-    texts = services.texts
-    stamp = services.clock.now().strftime("%Y%m%d-%H%M")
-    try:
-        with tempfile.TemporaryDirectory(prefix="sn-export-") as folder:
-            scope, files = await asyncio.to_thread(
-                write_export_files, services.db.path, midwife_id, Path(folder), stamp,
-                texts.data(lang, "midwife.export.columns"), texts.data(lang, "midwife.export.columns_header"))
-            counts = {name: rows for name, _, rows in files}
-            for name, path, rows in files:
-                if name == "xlsx":
-                    caption = texts.t(lang, "midwife.export.caption_xlsx", clinic=scope.clinic_name,
-                                      reports=counts["milk_reports"], sessions=counts["sessions"],
-                                      quiz=counts["quiz_attempts"])
-                else:
-                    caption = texts.t(lang, "midwife.export.caption_csv", rows=rows,
-                                      table=texts.t(lang, f"midwife.export.tables.{name}"))
-                with open(path, "rb") as handle:
-                    await bot.send_document(midwife_id, document=handle, filename=path.name, caption=caption)
-    except Forbidden:
-        await users.set_active(services.db, midwife_id, False)
-    except (TelegramError, OSError, sqlite3.Error) as exc:
-        log.error("export failed: %s", type(exc).__name__, exc_info=exc)
-        try:
-            await bot.send_message(midwife_id, texts.t(lang, "midwife.export.failed"))
-        except TelegramError:
-            log.warning("could not tell the midwife that the export failed")
-    finally:
-        running = services.extras.get(EXPORTS, {})
-        if running.get(midwife_id) is asyncio.current_task():
-            running.pop(midwife_id, None)
-
-
-async def wait_for_exports(app: Application) -> None:
-    """For tests and the benchmark: wait until every running export has sent its files."""
-    tasks = list(app.services.extras.get(EXPORTS, {}).values())  # type: ignore[attr-defined]
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+# ----------------------------------------------------------------- /ekspor (flows/exports.py)
+from flows import exports as exports_flow  # noqa: E402
+from flows.exports import EXPORTS, export, wait_for_exports  # noqa: E402,F401  (kept importable from here)
 
 
 # ----------------------------------------------------------------- wiring
-BUTTONS = [(r"^mw:pg:\d+$", mothers_list), (r"^mw:rec:\d+$", open_record), (r"^mw:close:\d+$", close_alert),
+BUTTONS = [(r"^mw:pg:\d+$", mothers_list), (r"^mw:f:(all|urgent|quiet|question):\d+$", mothers_list),
+           (r"^mw:sq:\d+:.+$", mothers_list), (r"^mw:stats$", stats_view),
+           (r"^mw:rec:\d+$", open_record), (r"^mw:close:\d+$", close_alert),
            (r"^mw:out:\d+:(seen|referred|unreachable)$", close_with_outcome), (r"^mw:undo:\d+$", undo_close),
            (r"^mw:care:\d+:(normal|hospital|loss)$", care_button), (r"^mw:carey:\d+:loss$", care_button)]
 MENU_ITEMS = {"midwife.summary": summary, "midwife.mothers": mothers_list, "midwife.export": export}
 
 
 def build_note() -> ConversationHandler:
+    """The midwife's one-message requests: a note about a mother (`mw:note:<id>`) and a name
+    to search in /ibu (`mw:find`). Persistent: a restart in between loses neither."""
     leave = [CommandHandler(COMMANDS[action], _ending(callback))
              for action, callback in (("summary", summary), ("mothers", mothers_list), ("export", export))]
+    others = [CallbackQueryHandler(_ending(callback), pattern=pattern) for pattern, callback in BUTTONS]
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(note_start, pattern=r"^mw:note:\d+$")],
-        states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_text),
-                       *[CallbackQueryHandler(_ending(callback), pattern=pattern) for pattern, callback in BUTTONS],
-                       MessageHandler(~filters.COMMAND, note_not_text)]},
+        entry_points=[CallbackQueryHandler(note_start, pattern=r"^mw:note:\d+$"),
+                      CallbackQueryHandler(search_start, pattern=r"^mw:find$")],
+        states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, note_text), *others,
+                       MessageHandler(~filters.COMMAND, note_not_text)],
+                SEARCH: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_text), *others,
+                         MessageHandler(~filters.COMMAND, search_not_text)]},
         fallbacks=[*leave, *flow_fallbacks()],
         name="midwife_note",
         persistent=True,
@@ -545,3 +666,4 @@ def register(app: Application) -> None:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     menu.add_menu_items("midwife", ["midwife.summary", "midwife.mothers"], 0)
     menu.add_menu_items("midwife", ["midwife.export"], 1)
+    exports_flow.register(app)

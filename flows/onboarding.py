@@ -17,7 +17,7 @@ from bot.config import ZONES
 from domain.dates import DateProblem, check_delivery_date, local_today, parse_delivery_date
 from domain.names import clean_name
 from db.queries import clinics, companions, mothers, users
-from flows import account, clinic_choice, menu
+from flows import account, clinic_choice, menu, reports
 from flows.commands import is_global_command
 from flows.ui import close_buttons, keyboard, send
 from reminders.planning import parse_hhmm
@@ -375,7 +375,12 @@ async def _save_mother(update: Update, context, clinic_id: int | None, asked: bo
         code = await companions.current_invite(db, user.id, now)
     await send(update, _t(context, "onboarding.mother_done", name=draft["name"]))
     await send(update, _t(context, "companions.invite_text", link=invite_link(context, code)))
-    return await _finish(update, context)
+    lang = _lang(context)
+    done = await _finish(update, context)
+    # The baseline, last (after the menu): a one-tap milk report before any massage ('pre').
+    await send(update, context.texts.t(lang, "baseline.after_registration"),
+               reports.flow_markup(context.texts, lang, f"rep:o:{user.id}:"))
+    return done
 
 
 async def relation_chosen(update: Update, context) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from flows import account, clinic_choice, companions, guide, midwife, onboarding, questions, quiz, reachability, reminders, reports
-from flows import alerting, call_list, care_status, kit, dashboard
+from flows import alerting, call_list, care_status, kit, dashboard, voice
 from flows.commands import names
 from flows.global_commands import ACTIONS, flow_fallbacks
 
@@ -21,7 +21,7 @@ MENU_ACTIONS = {
     "companions": companions.show,
     "my_mothers": companions.show,
 }
-FEATURES = (guide, quiz, reminders, reports, midwife, call_list, clinic_choice, care_status, questions, kit, dashboard)
+FEATURES = (guide, quiz, reminders, reports, midwife, call_list, clinic_choice, care_status, questions, kit, dashboard, voice)
 
 
 def register(app: Application) -> None:
@@ -35,6 +35,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(names("cancel"), account.cancel_outside))
     for item, callback in MENU_ACTIONS.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^menu:{item}$"))
+    app.add_handler(CallbackQueryHandler(account.my_data_file, pattern=rf"^{account.JSON_BUTTON}$"))
     app.add_handler(CallbackQueryHandler(account.delete_answer, pattern=r"^del:(yes|no)$"))
     app.add_handler(CallbackQueryHandler(account.language_set, pattern=r"^lang:(id|en)$"))
     app.add_handler(CallbackQueryHandler(companions.renew, pattern=r"^cmp:renew$"))

@@ -26,6 +26,7 @@ from bot.clock import iso, parse_iso
 from db.queries import alerts as alerts_q
 from db.queries import mothers
 from db.queries import reminders as q
+from db.queries import reports as reports_q
 from db.queries.sessions import log_session
 from db.queries.users import get_user, set_active
 from domain.slots import slot_of
@@ -46,6 +47,7 @@ PRESETS = {"morning": ("05:00", "05:30", "06:00", "06:30", "07:00", "08:00"),
            "evening": ("15:00", "16:00", "16:30", "17:00", "18:00", "19:00")}
 MAX_SNOOZES = 3
 REMINDER_BUTTON = r"^rem:(done|snz|skip):\d+:\d{8}:[me]$"
+BASELINE_BUTTON = r"^rem:bl:\d+:\d{8}:[me]:(not_out|not_smooth|smooth|skip)$"
 
 
 def register(app) -> None:
@@ -65,6 +67,7 @@ def register(app) -> None:
     app.add_handler(CommandHandler(names("reminders"), show))
     app.add_handler(CallbackQueryHandler(show, pattern=r"^menu:reminders$"))
     app.add_handler(CallbackQueryHandler(reminder_button, pattern=REMINDER_BUTTON))
+    app.add_handler(CallbackQueryHandler(baseline_button, pattern=BASELINE_BUTTON))
     app.add_handler(CallbackQueryHandler(preset_chosen, pattern=r"^rem:set:[me]:\d{4}$"))
     app.add_handler(CallbackQueryHandler(pause_chosen, pattern=r"^rem:pause:[013]$"))
     app.add_handler(CallbackQueryHandler(resume_chosen, pattern=r"^rem:resume$"))
@@ -351,10 +354,18 @@ async def reminder_button(update: Update, context) -> None:
         await _skip(update, context, actor, delivery)
 
 
-async def _done(update: Update, context, actor: Actor, delivery) -> None:
+async def _done(update: Update, context, actor: Actor, delivery, baseline: str | None = None) -> None:
+    """"Sudah dipijat": log the session. Her first one with no report yet asks the baseline first
+    (`rem:bl:...`); `baseline` is that answer (a flow or "skip"), already stored."""
+    from flows import reports  # imported here: reports may use this module too
+
     mother = await mothers.get_mother(context.db, delivery.mother_id)
     if mother is None:
         await close_buttons(update, alert=context.texts.t(actor.lang, "common.stale_button_short"))
+        return
+    if baseline is None and await reports.baseline_due(context.db, mother.user_id):
+        await update.callback_query.answer()
+        await _ask_baseline(update, context, actor, mother, delivery)
         return
     now = context.clock.now()
     reminded_at = parse_iso(delivery.due_at)
@@ -365,13 +376,51 @@ async def _done(update: Update, context, actor: Actor, delivery) -> None:
                                logged_by=actor.user_id, started_at=started_at, now=now, source="reminder",
                                who=None if delivery.to_mother else delivery.relation)
     key = "reminders.answers.done" if logged.new else "reminders.answers.already_done"
-    await update.callback_query.answer(context.texts.t(actor.lang, key))
+    if baseline is None:
+        await update.callback_query.answer(context.texts.t(actor.lang, key))
+    else:  # the press was answered with the question
+        await send(update, context.texts.t(actor.lang, key))
     await on_session_logged(context, mother.user_id, logged.slot_date, logged.slot)
-    if logged.new:
-        from flows import reports  # imported here: reports may use this module too
+    if logged.new and baseline not in (None, "skip"):
+        # she has just said how the milk is: not the same question again at once
+        await reports_q.refresh_phases(context.db, mother.user_id)
+    elif logged.new:
         offer = getattr(reports, "offer_after_session", None)
         if offer is not None:
             await offer(context, mother.user_id)
+
+
+async def _ask_baseline(update: Update, context, actor: Actor, mother, delivery) -> None:
+    """Before her first logged massage, with no report yet: how is the milk now (a 'pre'
+    report), or "Lewati"; either answer then logs the session (`rem:bl:...:<flow|skip>`)."""
+    from flows import reports
+
+    prefix = f"rem:bl:{mother.user_id}:{delivery.slot_date.replace('-', '')}:{SLOT_CODES[delivery.slot]}:"
+    await reports.ask_baseline(update, context, actor, mother, prefix)
+
+
+async def baseline_button(update: Update, context) -> None:
+    """`rem:bl:<mother>:<yyyymmdd>:<m|e>:<flow|skip>`: the baseline answer, then "sudah dipijat"
+    goes on. The reminder must still be the presser's; a second tap finds the buttons used."""
+    from flows import reports
+    from flows.guide import first_press
+
+    actor = await load_actor(update, context)
+    _, _, mother_text, date_text, code, answer = update.callback_query.data.split(":")
+    parsed = slot_from_code(date_text, code)
+    delivery = None
+    if parsed is not None:
+        delivery = await q.find_delivery(context.db, actor.user_id, int(mother_text), parsed[0].isoformat(), parsed[1])
+    mother = await mothers.get_mother(context.db, int(mother_text))
+    if (delivery is None or mother is None or not (delivery.to_mother or delivery.relation is not None)
+            or not first_press(update, context)):
+        await close_buttons(update, alert=context.texts.t(actor.lang, "common.stale_button_short"))
+        return
+    texts, lang = context.texts, actor.lang
+    await close_buttons(update, texts.t(lang, "baseline.skip" if answer == "skip" else f"reports.flow.{answer}"))
+    if answer != "skip":
+        await reports.save_baseline(update, context, actor, mother, answer)
+    await _done(update, context, actor, delivery, baseline=answer)
 
 
 async def _snooze(update: Update, context, actor: Actor, delivery) -> None:

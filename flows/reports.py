@@ -96,8 +96,10 @@ async def _lost_draft(update: Update, context, actor: Actor) -> int:
 
 
 # ----------------------------------------------------------------- questions
-def flow_markup(texts, lang: str, data_prefix: str) -> InlineKeyboardMarkup:
-    return keyboard([[(texts.t(lang, f"reports.flow.{flow}"), f"{data_prefix}{flow}")] for flow in FLOWS])
+def flow_markup(texts, lang: str, data_prefix: str, extra_rows: list | None = None) -> InlineKeyboardMarkup:
+    """The three milk-flow answers as buttons `<data_prefix><flow>` (and any rows after them)."""
+    rows = [[(texts.t(lang, f"reports.flow.{flow}"), f"{data_prefix}{flow}")] for flow in FLOWS]
+    return keyboard(rows + list(extra_rows or []))
 
 
 async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str:
@@ -258,19 +260,54 @@ async def _refuse(update: Update, context, actor: Actor) -> int:
 
 
 async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow: str) -> str:
+    report = await _store_flow(context, actor, mother, flow)
+    _new_draft(context, mother.user_id, report.id)
+    await _flow_stored(update, context, actor, mother, report)
+    return await ask_danger(update, context, actor)
+
+
+async def _store_flow(context, actor: Actor, mother: Mother, flow: str) -> Report:
     now = context.clock.now()
     role = "mother" if actor.user_id == mother.user_id else "companion"
     report = await reports.add_report(context.db, mother=mother, reported_by=actor.user_id, reporter_role=role,
                                       milk_flow=flow, now=now)
     await reports.close_inactivity_alert(context.db, mother.user_id, now)
-    _new_draft(context, mother.user_id, report.id)
+    return report
+
+
+async def _flow_stored(update: Update, context, actor: Actor, mother: Mother, report: Report) -> bool:
+    """Say it is saved, then the milk rule's advice and alert; True when it says go now."""
+    flow = report.milk_flow
     await send(update, _t(context, actor.lang, "reports.flow_saved",
                           flow=_t(context, actor.lang, f"reports.flow.{flow}")))
-    hours = hours_of_life(mother, now)
     if alerts.milk_cleared(flow):
-        await alerts_q.resolve(context.db, mother.user_id, "milk_not_out", now)
-    await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, hours))
-    return await ask_danger(update, context, actor)
+        await alerts_q.resolve(context.db, mother.user_id, "milk_not_out", context.clock.now())
+    return await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, _report_hours(mother, report)))
+
+
+async def save_baseline(update: Update, context, actor: Actor, mother: Mother, flow: str) -> bool:
+    """The one-tap answer to "before the first massage: how is the milk now?" (flows/timer.py,
+    flows/reminders.py): stored and judged like the first answer of /lapor, without the questions
+    after it, so the massage goes on at once. Its phase is 'pre' (no session logged yet; see
+    domain/phases.py). True when the milk rule says go now (then no massage)."""
+    report = await _store_flow(context, actor, mother, flow)
+    return await _flow_stored(update, context, actor, mother, report)
+
+
+async def baseline_due(db, mother_id: int) -> bool:
+    """No report and no session of hers yet (a baseline can still be 'pre'), and her baby is
+    alive (after a loss no milk report is asked for)."""
+    return not await reports.has_report_or_session(db, mother_id) and not await care.is_loss(db, mother_id)
+
+
+async def ask_baseline(update: Update, context, actor: Actor, mother: Mother, data_prefix: str) -> None:
+    """"Before the first massage: how is the milk now?" with the three answers and "Lewati"
+    (`<data_prefix><flow|skip>`); the caller goes on with the massage once it is answered."""
+    texts, lang = context.texts, actor.lang
+    question = (texts.t(lang, "baseline.before_first_self") if actor.user_id == mother.user_id
+                else texts.t(lang, "baseline.before_first_other", mother=mother.display_name))
+    await send(update, question, flow_markup(texts, lang, data_prefix,
+                                             [[(texts.t(lang, "baseline.skip"), f"{data_prefix}skip")]]))
 
 
 # ----------------------------------------------------------------- optional answers

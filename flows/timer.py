@@ -2,7 +2,9 @@
 
     gd:tm:<mother>             the check before every massage (flows/guide.py), then how long?
                                (3, 10 or 15 minutes); refused while she is on hold
-    gd:go:<mother>:<minutes>   start: a `guided_session` row and the timer message
+    gd:go:<mother>:<minutes>   start: a `guided_session` row and the timer message; before her
+                               first massage with no report yet, the baseline question first
+    gd:bl:<mother>:<minutes>:<flow|skip>  its answer (a 'pre' report), then the timer
     gd:end:<session>:<done|stop>
     gd:who:<session>:<who>     who massaged (self = "I did": a companion's own relation)
     gd:fl:<session>:<feeling>  how the mother feels
@@ -131,7 +133,7 @@ async def start(update: Update, context) -> None:
     mother_arg, minutes_arg = args(update)
     mother = await mother_for(context, actor, int_arg(mother_arg))
     minutes = int_arg(minutes_arg)
-    db, texts, lang = context.db, context.texts, actor.lang
+    db, lang = context.db, actor.lang
     if mother is None or minutes not in MINUTES_CHOICES:
         return await stale(update, context, lang)
     if await guide_q.running_session_of(db, actor.user_id) is None:
@@ -146,6 +148,55 @@ async def start(update: Update, context) -> None:
     if not first_press(update, context):
         return await stale(update, context, lang)
     await close_buttons(update, chosen_label(update))
+    if await guide_q.running_session_of(db, actor.user_id) is None and await _baseline_due(db, mother.user_id):
+        await ask_baseline(update, context, actor, mother, minutes)
+        return
+    await _run_timer(update, context, actor, mother, minutes)
+
+
+async def _baseline_due(db, mother_id: int) -> bool:
+    from flows import reports  # imported here: reports is loaded after the guide's modules
+    return await reports.baseline_due(db, mother_id)
+
+
+async def ask_baseline(update: Update, context, actor: Actor, mother: Mother, minutes: int) -> None:
+    """Her first massage and no report yet: "how is the milk now?" first (a 'pre' report), or
+    "Lewati"; either answer starts the timer (`gd:bl:<mother>:<minutes>:<flow|skip>`)."""
+    from flows import reports
+
+    await reports.ask_baseline(update, context, actor, mother, f"gd:bl:{mother.user_id}:{minutes}:")
+
+
+async def baseline_answer(update: Update, context) -> None:
+    """gd:bl:<mother>:<minutes>:<flow|skip>: store the answer, then start as "go" would, checking
+    again what may have changed meanwhile (a timer running, a hold, the check grown old)."""
+    from flows import reports
+
+    actor = await load_actor(update, context)
+    mother_arg, minutes_arg, answer = args(update)
+    mother = await mother_for(context, actor, int_arg(mother_arg))
+    minutes = int_arg(minutes_arg)
+    db, texts, lang = context.db, context.texts, actor.lang
+    if (mother is None or minutes not in MINUTES_CHOICES or answer not in (*reports.FLOWS, "skip")
+            or not first_press(update, context)):
+        return await stale(update, context, lang)
+    await close_buttons(update, texts.t(lang, "baseline.skip" if answer == "skip" else f"reports.flow.{answer}"))
+    if answer != "skip" and await reports.save_baseline(update, context, actor, mother, answer):
+        return  # the milk rule says go now: no massage
+    if await guide_q.running_session_of(db, actor.user_id) is not None:
+        await send(update, texts.t(lang, "massage.already_running"))
+        return
+    if await alerts_q.on_hold(db, mother.user_id):
+        await show_hold(update, context, actor, mother)
+        return
+    if not await guide_q.fresh_check(db, mother.user_id, iso(context.clock.now() - FRESH_CHECK)):
+        await before_massage(update, context, actor, mother)  # the check again, then the minutes
+        return
+    await _run_timer(update, context, actor, mother, minutes)
+
+
+async def _run_timer(update: Update, context, actor: Actor, mother: Mother, minutes: int) -> None:
+    db, texts, lang = context.db, context.texts, actor.lang
     now = context.clock.now()
     session_id = await guide_q.create_session(db, mother_id=mother.user_id, user_id=actor.user_id,
                                               chat_id=update.effective_chat.id, started_at=now, minutes=minutes)
@@ -357,6 +408,7 @@ async def offer_posttest(update: Update, context, user_id: int, lang: str) -> No
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(choose_minutes, pattern=r"^gd:tm:\d+$"))
     app.add_handler(CallbackQueryHandler(start, pattern=r"^gd:go:\d+:\d+$"))
+    app.add_handler(CallbackQueryHandler(baseline_answer, pattern=r"^gd:bl:\d+:\d+:(not_out|not_smooth|smooth|skip)$"))
     app.add_handler(CallbackQueryHandler(end_pressed, pattern=r"^gd:end:\d+:(done|stop)$"))
     app.add_handler(CallbackQueryHandler(who_answer, pattern=r"^gd:who:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(feeling_answer, pattern=r"^gd:fl:\d+:\w+$"))

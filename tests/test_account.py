@@ -83,8 +83,8 @@ async def test_mydata_shows_everything_and_delete_removes_it(driver):
     budi = await link_companion(driver, sari)
     replies = await sari.send("/saya")
     text = "\n".join(m.body for m in replies)
-    assert "Nama: Sari" in text and "Hubungan: husband" in text
-    assert "pseudonym" not in text
+    assert "Nama: Sari" in text and "Budi (Suami)" in text and "Peran: Ibu" in text
+    assert "pseudonym" not in text and "husband" not in text and "2001" not in text
 
     await sari.send("/hapus")
     replies = await sari.press("del:yes")

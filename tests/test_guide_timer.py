@@ -11,7 +11,7 @@ from domain.timer import cue_index, needs_edit, timer_state
 from flows.timer import JOB_NAME, tick
 from tests.test_account import link_companion
 from tests.test_guide import open_guide, pass_safety, ready_mother
-from tests.test_onboarding import register_mother
+from tests.test_onboarding import register_mother, skip_baseline
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ async def start_timer(person, mother_id, minutes):
     replies = await answer_checks_no(person, await person.press(f"gd:tm:{mother_id}"))
     replies = [m for m in replies if "menit" in m.body or "minutes" in m.body] or replies
     assert "10–15 menit" in replies[0].body or "10–15 minutes" in replies[0].body
-    replies = await person.press(f"gd:go:{mother_id}:{minutes}")
+    replies = await skip_baseline(person, await person.press(f"gd:go:{mother_id}:{minutes}"))
     return replies[0]
 
 

@@ -2,13 +2,10 @@
 that no midwife ever sees another clinic's data, whatever she sends."""
 from __future__ import annotations
 
-import csv
 import html
-import io
 import re
 from datetime import date, timedelta
 
-import openpyxl
 import pytest
 
 from db.queries import clinic_scope, mothers, users
@@ -113,44 +110,55 @@ async def test_summary_matches_a_hand_computed_case(driver):
     _, code_a, _, code_b = await hand_computed_clinic(driver)
     ani = await join_midwife(driver, 3901, code_a, "Ani")
     replies = await ani.send("/ringkasan")
+    assert [m.kind for m in replies] == ["text"]  # today's numbers only; the analysis is one tap away
+    today = replies[0].body
+    assert "Hari ini, 30-11-2026" in today and "Puskesmas Bener" in today
+    assert "Ibu dipantau: 6" in today
+    assert "Peringatan mendesak: 1" in today and "Peringatan lain: 0" in today
+    assert "Sesi pijat 7 hari terakhir: 1" in today
+    assert "<pre>" not in today
+    assert [b["callback_data"] for b in replies[0].buttons] == ["mw:stats"]
+    replies = await ani.press("📊 Statistik")
     assert [m.kind for m in replies] == ["text", "text", "photo"]
     first, second = plain(replies[0]), plain(replies[1])
-    assert "Ringkasan Puskesmas Bener, 30-11-2026" in first
-    assert "Ibu terdaftar: 6" in first
-    assert "dalam 7 hari terakhir): 6" in first  # 5 with reports this week + Ika's session
-    assert "Sesi pijat dalam 7 hari terakhir: 1" in first
-    assert "Peringatan terbuka: 1" in first
     assert "tidak bisa memisahkan efek pijat dari berjalannya waktu" in first
     assert "Ibu dengan dua pengukuran: 4 (tidak dihitung, hanya satu pengukuran: 1)" in first
-    assert re.search(r"ASI belum keluar\s+2\s+50\.0%\s+1\s+25\.0%", first)
-    assert re.search(r"ASI keluar tapi belum lancar\s+1\s+25\.0%\s+1\s+25\.0%", first)
-    assert re.search(r"ASI lancar\s+1\s+25\.0%\s+2\s+50\.0%", first)
-    assert re.search(r"\nbelum keluar\s+1\s+0\s+1\n", first)  # pre x post table, row "not out"
-    assert re.search(r"\nlancar\s+0\s+1\s+0\n", first)
+    assert re.search(r"ASI belum keluar\n\s+sebelum 2 \(50\.0%\) · sesudah 1 \(25\.0%\)", first)
+    assert re.search(r"ASI keluar tapi belum lancar\n\s+sebelum 1 \(25\.0%\) · sesudah 1 \(25\.0%\)", first)
+    assert re.search(r"ASI lancar\n\s+sebelum 1 \(25\.0%\) · sesudah 2 \(50\.0%\)", first)
+    assert re.search(r"\n1\s+1\s+0\s+1\n", first)  # pre x post table, row "not out"
+    assert re.search(r"\n3\s+0\s+1\s+0\n", first)
+    assert "1 = belum keluar, 2 = belum lancar, 3 = lancar" in first
     assert "Membaik: 2   Sama: 1   Memburuk: 1" in first
     assert "Uji tanda, eksak (membaik vs memburuk): p = 1.0000" in first
     assert "McNemar eksak (lancar vs tidak lancar): p = 1.0000" in first
+    table = re.search(r"<pre>(.*?)</pre>", replies[0].body, re.S).group(1)
+    assert max(len(line) for line in table.splitlines()) <= 32  # narrow enough for a phone
     assert "Peserta dengan dua nilai: 2 (tidak dihitung, hanya satu nilai: 1)" in second
-    assert "Rata-rata sebelum: 50.00   Rata-rata sesudah: 75.00   Perubahan rata-rata: +25.00" in second
+    assert "Rata-rata sebelum: 50.00\nRata-rata sesudah: 75.00\nPerubahan rata-rata: +25.00" in second
     assert "Interval kepercayaan 95% perubahan: -165.59 sampai 215.59" in second
     assert replies[2].file_bytes.startswith(b"\x89PNG")
     assert "n = 4 ibu" in replies[2].body and "tidak membuktikan" in replies[2].body
-    # clinic B sees its own single pair only
+    # clinic B sees its own numbers and its single pair only
     tia = await join_midwife(driver, 3902, code_b, "Tia")
     replies = await tia.send("/summary")
-    first = plain(replies[0])
-    assert "Ibu terdaftar: 1" in first and "Ibu dengan dua pengukuran: 1" in first
-    assert "Peringatan terbuka: 1" in first and "Sesi pijat dalam 7 hari terakhir: 1" in first
+    today = replies[0].body
+    assert "Ibu dipantau: 1" in today and "Peringatan lain: 1" in today and "Peringatan mendesak: 0" in today
+    assert "Sesi pijat 7 hari terakhir: 1" in today
+    replies = await tia.press("mw:stats")
+    assert "Ibu dengan dua pengukuran: 1" in plain(replies[0])
 
 
 async def test_summary_in_english_and_without_data(driver):
     clinic, code = await make_clinic(driver, "Puskesmas Kosong")
     amy = await join_midwife(driver, 3903, code, "Amy", language_code="en")
     replies = await amy.send("/summary")
+    assert [m.kind for m in replies] == ["text"]
+    assert "Mothers followed: 0" in replies[0].body and "No report yet: 0" in replies[0].body
+    replies = await amy.press("📊 Statistics")
     assert [m.kind for m in replies] == ["text", "text"]  # no chart without pairs
-    assert "Mothers registered: 0" in plain(replies[0])
     assert "cannot separate the effect of the massage from time passing" in plain(replies[0])
-    assert "nothing to compare" in plain(replies[0])
+    assert "before AND after her first massage session" in plain(replies[0])
     assert "Nobody has both a pre-test and a post-test yet" in plain(replies[1])
 
 
@@ -162,6 +170,8 @@ async def test_summary_from_the_menu_and_only_for_midwives(driver):
     ours = [label for label in labels if label.startswith("menu:midwife.")]  # other features add theirs
     assert ours == ["menu:midwife.summary", "menu:midwife.mothers", "menu:midwife.export"]
     replies = await ani.press("menu:midwife.summary")
+    assert "Ibu dipantau: 6" in replies[-1].body
+    replies = await ani.press("mw:stats")
     assert replies[-1].kind == "photo"
     mother = driver.user(3001, "Sari")  # a mother or a companion typing midwife commands
     companion = driver.user(3201, "Budi")
@@ -188,9 +198,9 @@ async def test_mothers_list_most_urgent_first_with_paging_and_a_record(driver, c
     page1 = replies[-1]
     assert "Ibu di Puskesmas Bener: 9" in page1.body and "Halaman 1 dari 2" in page1.body
     order = [b["callback_data"] for b in page1.buttons if b["callback_data"].startswith("mw:rec:")]
-    # open danger alert, other open alert, no report yet, milk still not out (latest), the others
-    assert order[:4] == ["mw:rec:3001", "mw:rec:3009", "mw:rec:3006", "mw:rec:3003"]
-    assert len(order) == 8 and "mw:rec:3007" not in order
+    # the call list first (Sari: urgent alert; Nur: no report for 2 days), then the others:
+    # another open alert (Tari), then by name; past the 42 days of nifas last (on page 2)
+    assert order == [f"mw:rec:{uid}" for uid in (3001, 3005, 3009, 3002, 3006, 3003, 3004, 3008)]
     assert page1.buttons[0]["text"].startswith("🚨 Sari")
     await ani.press("Berikutnya")
     page = ani.messages()[-1]
@@ -266,76 +276,7 @@ async def test_an_alert_button_opens_the_record(driver):
     assert "Ibu Sari (M-" in replies[-1].body and "kejang" in replies[-1].body.lower()
 
 
-# ----------------------------------------------------------------- /ekspor
-async def test_export_files_parse_and_match_the_database(driver):
-    db = driver.app.services.db
-    a, code_a, _, _ = await hand_computed_clinic(driver)
-    await db.execute("UPDATE milk_report SET feeds_24h = 9, wet_nappies_24h = 6, breasts = 'full', danger_signs = ''"
-                     " WHERE mother_id = 3001 AND phase = 'pre'")
-    await db.execute("UPDATE milk_report SET danger_signs = 'fits,bleeding' WHERE mother_id = 3003 AND phase = 'post'")
-    ani = await join_midwife(driver, 3908, code_a)
-    replies = await ani.send("/ekspor")
-    assert "Menyiapkan file ekspor" in replies[0].body
-    await midwife_flow.wait_for_exports(driver.app)
-    docs = [m for m in ani.messages() if m.kind == "document"]
-    assert [d.file_name for d in docs] == [
-        "sahabat-nifas-20261130-0300-milk_reports.csv", "sahabat-nifas-20261130-0300-sessions.csv",
-        "sahabat-nifas-20261130-0300-quiz_attempts.csv", "sahabat-nifas-20261130-0300.xlsx"]
-    pseudonyms = {r["user_id"]: r["pseudonym"] for r in await rows(driver, "SELECT user_id, pseudonym FROM mother")}
-
-    def read_csv(doc):
-        return list(csv.DictReader(io.StringIO(doc.file_bytes.decode("utf-8-sig"))))
-
-    reports_csv = read_csv(docs[0])
-    expected = await rows(driver, "SELECT r.* FROM milk_report r JOIN mother m ON m.user_id = r.mother_id"
-                                  " WHERE m.clinic_id = ? ORDER BY m.pseudonym, r.reported_at, r.id", (a.id,))
-    assert len(reports_csv) == len(expected) == 11
-    for got, want in zip(reports_csv, expected):
-        assert got["report_id"] == str(want["id"])
-        assert got["mother"] == pseudonyms[want["mother_id"]]
-        assert (got["reported_at"], got["phase"], got["milk_flow"]) == (
-            want["reported_at"], want["phase"], want["milk_flow"])
-        assert got["reporter"] == want["reporter_role"]
-    first = next(r for r in reports_csv if r["mother"] == pseudonyms[3001] and r["phase"] == "pre")
-    assert (first["feeds_24h"], first["wet_nappies_24h"], first["breasts"], first["danger_signs"]) == (
-        "9", "6", "full", "none")
-    assert any(r["danger_signs"] == "fits;bleeding" for r in reports_csv)
-    assert set(reports_csv[0]) == set(clinic_scope.REPORT_COLUMNS)
-    sessions_csv = read_csv(docs[1])
-    assert [(s["mother"], s["slot_date"], s["postpartum_day"]) for s in sessions_csv] == sorted([
-        (pseudonyms[3004], "2026-11-19", "5"), (pseudonyms[3006], "2026-11-30", "3")])
-    quiz_csv = read_csv(docs[2])
-    assert len(quiz_csv) == 8  # A's mothers and Budi; not clinic B
-    budi = [q for q in quiz_csv if q["role"] == "companion"]
-    assert {q["participant"] for q in budi} == {pseudonyms[3001] + "-C1"}
-    assert {q["relation"] for q in budi} == {"husband"}
-
-    book = openpyxl.load_workbook(io.BytesIO(docs[3].file_bytes), read_only=True)
-    assert book.sheetnames == ["milk_reports", "sessions", "quiz_attempts", "columns"]
-    sheet = list(book["milk_reports"].iter_rows(values_only=True))
-    assert list(sheet[0]) == clinic_scope.REPORT_COLUMNS
-    assert [row[0] for row in sheet[1:]] == [r["id"] for r in expected]
-    assert [row[1] for row in sheet[1:]] == [pseudonyms[r["mother_id"]] for r in expected]
-    help_rows = list(book["columns"].iter_rows(values_only=True))[1:]
-    assert len(help_rows) == len(clinic_scope.REPORT_COLUMNS + clinic_scope.SESSION_COLUMNS
-                                 + clinic_scope.QUIZ_COLUMNS)
-    assert all(meaning for _, _, meaning in help_rows)
-    assert "11 laporan ASI" in docs[3].body
-    # no names, no Telegram ids anywhere
-    everything = "\n".join(d.file_bytes.decode("utf-8-sig") for d in docs[:3])
-    cells = "\n".join(str(v) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for v in r)
-    for secret in ("Sari", "Dewi", "Budi", "Lia", "3001", "3201", "3908", pseudonyms[3101]):
-        assert secret not in everything and secret not in cells
-
-
-async def test_a_second_export_waits_for_the_first(driver):
-    clinic, code = await make_clinic(driver)
-    ani = await join_midwife(driver, 3909, code)
-    await ani.send("/ekspor")
-    replies = await ani.send("/export")
-    assert "masih disiapkan" in replies[0].body
-    await midwife_flow.wait_for_exports(driver.app)
-    assert len([m for m in ani.messages() if m.kind == "document"]) == 4
+# /ekspor: tests/test_exports.py
 
 
 # ----------------------------------------------------------------- one clinic only

@@ -35,6 +35,17 @@ async def register_mother(driver, user_id=1001, name="Sari", when="Kemarin", zon
     return sari
 
 
+async def skip_baseline(person, replies):
+    """Press "Lewati" on the question asked before her first massage ("how is the milk now?"),
+    if it was asked among `replies`; returns what came after it (else `replies` unchanged)."""
+    for message in reversed(replies):
+        for button in message.buttons:
+            data = button["callback_data"]
+            if data.split(":")[1:2] == ["bl"] and data.endswith(":skip"):
+                return await person.press_data(message, data)
+    return replies
+
+
 async def test_mother_onboarding(driver):
     sari = driver.user(1001, "Sari")
     replies = await sari.send("/start")

@@ -95,7 +95,8 @@ def test_inactivity_needs_two_quiet_days_inside_the_window():
 def test_phase_is_pre_until_the_first_session():
     assert phase_of(T0, None) == "pre"
     assert phase_of(T0, T0 + timedelta(minutes=1)) == "pre"
-    assert phase_of(T0, T0) == "post"
+    assert phase_of(T0, T0) == "pre"  # same second, stored before the session was logged
+    assert phase_of(T0, T0, session_logged_before=True) == "post"
     assert phase_of(T0, T0 - timedelta(days=1)) == "post"
 
 

@@ -360,25 +360,42 @@ class Dashboard:
                                        pages.exports_body(view)))
 
     async def export_file(self, request: web.Request) -> web.StreamResponse:
-        from flows.midwife import write_export_files
+        """The research files (`pages.EXPORT_NAMES`), the Puskesmas register (`register`) and the
+        FHIR Bundle (`fhir?range=d30|d7|month`): the chat's exports (exports/), her clinic only."""
+        from exports.fhir import RANGES, date_range, write_fhir_bundle
+        from exports.register import write_register
+        from exports.research import write_research_files
 
         session, _, view = await self._who(request)
         name = request.match_info["name"]
-        if name not in pages.EXPORT_NAMES:
+        choice = request.query.get("range", RANGES[0])
+        if (name not in pages.EXPORT_NAMES and name not in ("register", "fhir")) or choice not in RANGES:
             raise self._refuse(request, 404, "dashboard.page.not_found", view.lang)
         texts = self.services.texts
         folder = Path(tempfile.mkdtemp(prefix="sn-dash-"))
+        stamp = view.now.strftime("%Y%m%d-%H%M")
         try:
             try:
-                _, files = await asyncio.to_thread(
-                    write_export_files, self.db.path, session.midwife_id, folder, view.now.strftime("%Y%m%d-%H%M"),
-                    texts.data(view.lang, "midwife.export.columns"),
-                    texts.data(view.lang, "midwife.export.columns_header"))
+                if name == "register":
+                    path = folder / f"register-puskesmas-{stamp}.xlsx"
+                    await asyncio.to_thread(write_register, self.db.path, session.midwife_id, path, view.now, texts)
+                elif name == "fhir":
+                    scope = await clinic_scope.scope_of(self.db, session.midwife_id)
+                    start, end = date_range(choice, view.now, scope.timezone)
+                    path = folder / f"fhir-laporan-asi-{stamp}.json"
+                    await asyncio.to_thread(write_fhir_bundle, self.db.path, session.midwife_id, path, start, end,
+                                            view.now, texts)   # one file, however large: HTTP has no 50 MB limit
+                else:
+                    _, files = await asyncio.to_thread(
+                        write_research_files, self.db.path, session.midwife_id, folder, stamp,
+                        texts.data(view.lang, "midwife.export.columns"),
+                        texts.data(view.lang, "midwife.export.columns_header"))
+                    path = next(p for n, p, _ in files if n == name)
             except NotAMidwife:
                 raise self._refuse(request, 403, "dashboard.page.forbidden", view.lang) from None
-            path = next(p for n, p, _ in files if n == name)
-            kind = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if name == "xlsx"
-                    else "text/csv; charset=utf-8")
+            xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            kind = {"xlsx": xlsx, "register": xlsx, "fhir": "application/fhir+json"}.get(
+                name, "text/csv; charset=utf-8")
             response = web.StreamResponse(headers={
                 "Content-Type": kind, "Content-Disposition": f'attachment; filename="{path.name}"',
                 "Content-Length": str(path.stat().st_size)})

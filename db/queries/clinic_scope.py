@@ -7,12 +7,12 @@ button learns nothing. Handlers never build midwife SQL of their own.
 """
 from __future__ import annotations
 
-import sqlite3
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterator
+from zoneinfo import ZoneInfo
 
-from bot.clock import iso
+from bot.clock import iso, parse_iso
 from db.database import Database
 from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
@@ -89,6 +89,73 @@ async def cohort(db: Database, midwife_id: int, now: datetime) -> Cohort:
     return Cohort(scope, row["mothers"], row["active"], row["sessions_week"], row["open_alerts"])
 
 
+@dataclass(frozen=True)
+class Today:
+    """The clinic today, for the first screen of /ringkasan (clinic local time)."""
+    scope: Scope
+    followed: int                      # in nifas (delivery within 42 days), baby not died
+    hospital: int                      # of those, baby in hospital
+    urgent_alerts: int                 # open, urgency 'urgent'
+    warning_alerts: int                # open, urgency 'warning'
+    longest_untaken_min: float | None  # the oldest open urgent/warning alert nobody took
+    questions_waiting: int             # unanswered questions about her clinic's mothers
+    longest_question_min: float | None
+    sessions_week: int                 # massage sessions started in the last 7 days
+    milk_now: dict[str, int]           # latest report of each followed mother: not_out / not_smooth / smooth
+    no_report: int                     # followed mothers who never reported
+    month: date                        # first day of the clinic's local month
+    alerts_taken: int                  # alerts opened this month and taken ("Saya tangani")
+    median_take_min: float | None
+    questions_answered: int            # questions asked this month and answered
+    median_answer_min: float | None
+
+
+def _minutes(start: str, end: datetime) -> float:
+    return (end - parse_iso(start)).total_seconds() / 60
+
+
+async def today(db: Database, midwife_id: int, now: datetime) -> Today:
+    """Today's numbers of her clinic: whom she follows, what waits for her, the milk flow now
+    and how fast alerts were taken and questions answered this month."""
+    from db.queries.questions import answer_times  # questions imports this module
+
+    scope = await scope_of(db, midwife_id)
+    local = now.astimezone(ZoneInfo(scope.timezone))
+    month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    params = {"clinic": scope.clinic_id, "week": iso(now - timedelta(days=7)), "month": iso(month),
+              "nifas_from": (local.date() - timedelta(days=MAX_DAYS_AGO)).isoformat()}
+    mothers = await db.fetchone(
+        "SELECT COUNT(*) AS followed, COALESCE(SUM(care_status = 'hospital'), 0) AS hospital,"
+        " COALESCE(SUM(flow = 'not_out'), 0) AS not_out, COALESCE(SUM(flow = 'not_smooth'), 0) AS not_smooth,"
+        " COALESCE(SUM(flow = 'smooth'), 0) AS smooth, COALESCE(SUM(flow IS NULL), 0) AS no_report"
+        " FROM (SELECT m.care_status, (SELECT r.milk_flow FROM milk_report r WHERE r.mother_id = m.user_id"
+        "  ORDER BY r.reported_at DESC, r.id DESC LIMIT 1) AS flow"
+        "  FROM mother m WHERE m.clinic_id = :clinic AND m.care_status <> 'loss'"
+        "  AND m.delivery_date >= :nifas_from)", params)
+    alerts = await db.fetchone(
+        "SELECT COALESCE(SUM(a.urgency = 'urgent'), 0) AS urgent, COALESCE(SUM(a.urgency = 'warning'), 0) AS warning,"
+        " MIN(CASE WHEN a.taken_at IS NULL THEN a.opened_at END) AS untaken_since"
+        " FROM alert a JOIN mother m ON m.user_id = a.mother_id"
+        " WHERE m.clinic_id = :clinic AND a.closed_at IS NULL AND a.urgency IN ('urgent', 'warning')", params)
+    questions = await db.fetchone(
+        "SELECT COUNT(*) AS waiting, MIN(q.asked_at) AS since FROM question q JOIN mother m ON m.user_id = q.mother_id"
+        " WHERE m.clinic_id = :clinic AND q.answered_at IS NULL", params)
+    sessions = await db.fetchval(
+        "SELECT COUNT(*) FROM massage_session s JOIN mother m ON m.user_id = s.mother_id"
+        " WHERE m.clinic_id = :clinic AND s.started_at >= :week", params)
+    taken = [_minutes(r["opened_at"], parse_iso(r["taken_at"])) for r in await db.fetchall(
+        "SELECT a.opened_at, a.taken_at FROM alert a JOIN mother m ON m.user_id = a.mother_id"
+        " WHERE m.clinic_id = :clinic AND a.taken_at IS NOT NULL AND a.opened_at >= :month", params)]
+    answers = await answer_times(db, midwife_id, since=month)
+    return Today(
+        scope, mothers["followed"], mothers["hospital"], alerts["urgent"], alerts["warning"],
+        None if alerts["untaken_since"] is None else _minutes(alerts["untaken_since"], now),
+        questions["waiting"], None if questions["since"] is None else _minutes(questions["since"], now),
+        sessions, {flow: mothers[flow] for flow in ("not_out", "not_smooth", "smooth")}, mothers["no_report"],
+        month.date(), len(taken), statistics.median(taken) if taken else None,
+        answers.answered, answers.median_to_answer_min)
+
+
 async def milk_flow_pairs(db: Database, midwife_id: int) -> tuple[list[tuple[str, str]], int]:
     """(first pre, latest post) milk flow per mother of the clinic; and how many have only one.
 
@@ -136,17 +203,21 @@ async def quiz_pairs(db: Database, midwife_id: int) -> tuple[list[tuple[float, f
 
 # ----------------------------------------------------------------- /ibu
 URGENCY = ("danger", "alert", "no_report", "not_out", "ok", "past")
+VIEWS = ("all", "urgent", "quiet", "question")   # filters of /ibu
+_VIEW_REASON = {"urgent": "urgent", "quiet": "no_report", "question": "question"}
+MAX_SEARCH = 30
 
 
 @dataclass(frozen=True)
 class MotherLine:
     mother: Mother
-    urgency: str
+    urgency: str                  # one of URGENCY (the desk dashboard's label)
     open_alerts: int
     postpartum_day: int
     last_flow: str | None
     last_report_at: str | None
     sessions_3d: int
+    reasons: tuple[str, ...] = ()  # why she is on today's call list (domain/call_list.REASONS), most urgent first
 
 
 @dataclass(frozen=True)
@@ -155,43 +226,110 @@ class MothersPage:
     lines: list[MotherLine]
     page: int
     pages: int
-    total: int
+    total: int                    # mothers shown by this view and search (all pages)
+    view: str = "all"
+    search: str = ""
+    clinic_total: int = 0         # every mother of the clinic
 
 
-async def mothers_page(db: Database, midwife_id: int, now: datetime, page: int = 0,
-                       size: int = 8) -> MothersPage:
-    """The clinic's mothers, most urgent first: open alerts (danger signs first), no report
-    yet, milk still not out, the others, and last those past the 42 days of nifas."""
+def clean_search(text: str) -> str:
+    """A typed name as searched: spaces collapsed, at most MAX_SEARCH characters."""
+    return " ".join((text or "").split())[:MAX_SEARCH]
+
+
+async def mothers_page(db: Database, midwife_id: int, now: datetime, page: int = 0, size: int = 8,
+                       view: str = "all", search: str = "") -> MothersPage:
+    """The clinic's mothers in the order of today's call list (domain/call_list: urgent alert,
+    question, milk not out, few feeds, few nappies, no report; then the longest waiting), then
+    the others: those with another open alert, then by name, those past the 42 days of nifas
+    last. `view` keeps only the mothers with an open urgent alert (`urgent`), no report for
+    2 days (`quiet`) or a question waiting (`question`); `search` keeps those whose name
+    contains it (any case)."""
+    from db.queries.call_list import _FACTS, _question_sql  # call_list imports this module
+    from domain.call_list import MotherFacts, reasons_for
+
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}")
     scope = await scope_of(db, midwife_id)
-    total = await db.fetchval("SELECT COUNT(*) FROM mother WHERE clinic_id = ?", (scope.clinic_id,))
+    nifas_from = local_today(now, scope.timezone) - timedelta(days=MAX_DAYS_AGO)
+    params = {"clinic": scope.clinic_id, "since3": iso(now - timedelta(days=3))}
+    alerts = {r[0]: (r[1], r[2]) for r in await db.fetchall(
+        "SELECT a.mother_id, MAX(a.urgency = 'urgent'), COUNT(*) FROM alert a JOIN mother m ON m.user_id = a.mother_id"
+        " WHERE m.clinic_id = :clinic AND a.closed_at IS NULL GROUP BY a.mother_id", params)}
+    sessions = {r[0]: r[1] for r in await db.fetchall(
+        "SELECT s.mother_id, COUNT(*) FROM massage_session s JOIN mother m ON m.user_id = s.mother_id"
+        " WHERE m.clinic_id = :clinic AND s.started_at >= :since3 GROUP BY s.mother_id", params)}
+    # the call list's own facts (db/queries/call_list.py), read here without building every row
+    columns = ", ".join(f"m.{c.strip()}" for c in mothers_q.COLUMNS.split(","))
+    rows = await db.fetchall(_FACTS.format(columns=columns, question=await _question_sql(db)), (scope.clinic_id,))
+    needle = clean_search(search).casefold()
+    may_be_listed = _call_list_precheck(now)
+    ranked = []
+    for row in rows:
+        if needle and needle not in row["display_name"].casefold():
+            continue
+        if (view == "urgent" and row["urgent_since"] is None) or (view == "question" and row["question_since"] is None):
+            continue
+        mother = _mother(row)
+        item = None
+        if may_be_listed(row):
+            item = reasons_for(MotherFacts(
+                mother, _moment(row["registered_at"]), _moment(row["last_report_at"]), row["last_flow"],
+                row["last_feeds"], row["last_wet"], _moment(row["urgent_since"]), row["urgent_taken_by"],
+                _moment(row["question_since"])), now)
+        reasons = tuple(item.reasons) if item else ()
+        if view != "all" and _VIEW_REASON[view] not in reasons:
+            continue
+        has_urgent, n_alerts = alerts.get(mother.user_id, (0, 0))
+        past = mother.delivery_date < nifas_from
+        urgency = ("danger" if has_urgent else "alert" if n_alerts else "past" if past
+                   else "no_report" if row["last_flow"] is None else "not_out" if row["last_flow"] == "not_out"
+                   else "ok")
+        if item is not None:  # exactly domain/call_list.call_list's order
+            key: tuple = (0, item.rank, item.since or now, item.name, mother.user_id)
+        else:
+            key = (1, past, not n_alerts, mother.display_name.casefold(), mother.user_id)
+        ranked.append((key, mother, urgency, n_alerts, row["last_flow"], row["last_report_at"], reasons))
+    ranked.sort(key=lambda entry: entry[0])
+    total = len(ranked)
     pages = max(1, -(-total // size))
     page = min(max(page, 0), pages - 1)
-    today = local_today(now, scope.timezone)
-    rows = await db.fetchall(
-        "SELECT *, CASE"
-        "  WHEN alert_rank IS NOT NULL THEN alert_rank"
-        "  WHEN delivery_date < :nifas_from THEN 5"
-        "  WHEN last_flow IS NULL THEN 2"
-        "  WHEN last_flow = 'not_out' THEN 3 ELSE 4 END AS urgency"
-        " FROM (SELECT m.*,"
-        "  (SELECT MIN(CASE a.urgency WHEN 'urgent' THEN 0 ELSE 1 END) FROM alert a"
-        "   WHERE a.mother_id = m.user_id AND a.closed_at IS NULL) AS alert_rank,"
-        "  (SELECT COUNT(*) FROM alert a WHERE a.mother_id = m.user_id AND a.closed_at IS NULL) AS open_alerts,"
-        "  (SELECT r.milk_flow FROM milk_report r WHERE r.mother_id = m.user_id"
-        "   ORDER BY r.reported_at DESC, r.id DESC LIMIT 1) AS last_flow,"
-        "  (SELECT MAX(r.reported_at) FROM milk_report r WHERE r.mother_id = m.user_id) AS last_report_at,"
-        "  (SELECT COUNT(*) FROM massage_session s WHERE s.mother_id = m.user_id AND s.started_at >= :since3)"
-        "   AS sessions_3d"
-        "  FROM mother m WHERE m.clinic_id = :clinic)"
-        " ORDER BY urgency, delivery_date, user_id LIMIT :size OFFSET :offset",
-        {"clinic": scope.clinic_id, "since3": iso(now - timedelta(days=3)), "size": size, "offset": page * size,
-         "nifas_from": (today - timedelta(days=MAX_DAYS_AGO)).isoformat()})
-    lines = []
-    for row in rows:
-        mother = _mother(row)
-        lines.append(MotherLine(mother, URGENCY[row["urgency"]], row["open_alerts"], day_of(mother, now),
-                                row["last_flow"], row["last_report_at"], row["sessions_3d"]))
-    return MothersPage(scope, lines, page, pages, total)
+    lines = [MotherLine(mother, urgency, n_alerts, day_of(mother, now), flow, last_at, sessions.get(mother.user_id, 0),
+                        reasons)
+             for _, mother, urgency, n_alerts, flow, last_at, reasons in ranked[page * size:(page + 1) * size]]
+    return MothersPage(scope, lines, page, pages, total, view, clean_search(search), len(rows))
+
+
+def _call_list_precheck(now: datetime) -> Callable[[Any], bool]:
+    """A quick look at a row of the call list's facts: False only for a mother whom
+    domain/call_list.reasons_for cannot list (no urgent alert, no question, no baby reason, not
+    quiet inside the nifas), so the rules themselves (hours of life ...) run for fewer mothers.
+    It only ever lets through more than the rules list, never fewer."""
+    from domain.alerts import FEEDS_NEEDED, wet_nappies_needed
+    from domain.call_list import NIFAS_HOURS, QUIET_FOR, RECENT_REPORT
+
+    wet_max = max(wet_nappies_needed(day) for day in range(1, NIFAS_HOURS // 24 + 2))
+    recent_from, quiet_until = iso(now - RECENT_REPORT), iso(now - QUIET_FOR)
+    # hours of life <= NIFAS_HOURS: born at most that long ago, counted from the end of the
+    # delivery day in any zone (UTC-12 .. UTC+14): two days of slack
+    born_from = (now - timedelta(hours=NIFAS_HOURS) - timedelta(days=2)).date().isoformat()
+
+    def may_be_listed(row) -> bool:
+        if row["urgent_since"] is not None or row["question_since"] is not None:
+            return True
+        care, last_at = row["care_status"], row["last_report_at"]
+        if care == "normal" and (row["last_flow"] == "not_out" or (last_at is not None and last_at >= recent_from and (
+                (row["last_feeds"] is not None and row["last_feeds"] < FEEDS_NEEDED)
+                or (row["last_wet"] is not None and row["last_wet"] < wet_max)))):
+            return True
+        return care != "loss" and row["delivery_date"] >= born_from and (last_at or row["registered_at"]) <= quiet_until
+
+    return may_be_listed
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A stored UTC time ('2026-11-30T03:00:00Z'); fromisoformat is ~20x faster than strptime."""
+    return None if text is None else datetime.fromisoformat(text)
 
 
 # ----------------------------------------------------------------- one mother's record
@@ -357,64 +495,4 @@ async def set_care_status(db: Database, midwife_id: int, mother_id: int, status:
     return await mother_of_clinic(db, midwife_id, mother_id), before
 
 
-# ----------------------------------------------------------------- /ekspor
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: list[str]
-    rows: Callable[[], Iterator[tuple]]   # a fresh stream of rows each call
-
-
-REPORT_COLUMNS = ["report_id", "mother", "reported_at", "postpartum_day", "phase", "reporter", "milk_flow",
-                  "feeds_24h", "wet_nappies_24h", "breasts", "danger_signs", "care_status"]
-SESSION_COLUMNS = ["session_id", "mother", "slot_date", "slot", "postpartum_day", "started_at", "duration_s",
-                   "completed", "who", "feeling", "source"]
-QUIZ_COLUMNS = ["attempt_id", "participant", "role", "mother", "relation", "kind", "lang", "started_at",
-                "finished_at", "score"]
-
-_EXPORT_REPORTS = (
-    "SELECT r.id, m.pseudonym, r.reported_at, r.postpartum_day, r.phase, r.reporter_role, r.milk_flow,"
-    " r.feeds_24h, r.wet_nappies_24h, r.breasts,"
-    " CASE WHEN r.danger_signs = '' THEN 'none' ELSE REPLACE(r.danger_signs, ',', ';') END, m.care_status"
-    " FROM mother m JOIN milk_report r ON r.mother_id = m.user_id WHERE m.clinic_id = ?"
-    " ORDER BY m.pseudonym, r.reported_at, r.id")
-_EXPORT_SESSIONS = (
-    "SELECT s.id, m.pseudonym, s.slot_date, s.slot,"
-    " CAST(julianday(s.slot_date) - julianday(m.delivery_date) AS INTEGER) + 1,"
-    " s.started_at, s.duration_s, s.completed, s.who, s.feeling, s.source"
-    " FROM mother m JOIN massage_session s ON s.mother_id = m.user_id WHERE m.clinic_id = ?"
-    " ORDER BY m.pseudonym, s.started_at, s.id")
-_EXPORT_QUIZ = (
-    "WITH here AS (SELECT user_id, pseudonym FROM mother WHERE clinic_id = ?),"
-    " comp AS (SELECT l.companion_id AS uid, h.pseudonym AS mother, l.relation,"
-    "   ROW_NUMBER() OVER (PARTITION BY l.companion_id ORDER BY l.created_at, l.mother_id) AS pick,"
-    "   ROW_NUMBER() OVER (PARTITION BY l.mother_id ORDER BY l.created_at, l.companion_id) AS n"
-    "   FROM companion_link l JOIN here h ON h.user_id = l.mother_id),"
-    " people AS (SELECT user_id AS uid, pseudonym AS participant, 'mother' AS role, pseudonym AS mother,"
-    "   NULL AS relation FROM here"
-    "   UNION ALL SELECT uid, mother || '-C' || n, 'companion', mother, relation FROM comp WHERE pick = 1)"
-    " SELECT q.id, p.participant, p.role, p.mother, p.relation, q.kind, q.lang, q.started_at, q.finished_at,"
-    " q.score FROM people p JOIN quiz_attempt q ON q.user_id = p.uid ORDER BY p.participant, q.started_at, q.id")
-
-
-def export_tables(conn: sqlite3.Connection, midwife_id: int) -> tuple[Scope, list[Table]]:
-    """The clinic's reports, sessions and quiz attempts, streamed from a plain sqlite3
-    connection (the export runs in a worker thread). Mothers appear only by pseudonym."""
-    row = conn.execute(_SCOPE, (midwife_id,)).fetchone()
-    if row is None:
-        raise NotAMidwife(midwife_id)
-    scope = Scope(*row)
-
-    def stream(sql: str) -> Callable[[], Iterator[tuple]]:
-        def rows() -> Iterator[tuple]:
-            cursor = conn.execute(sql, (scope.clinic_id,))
-            try:
-                while batch := cursor.fetchmany(1000):
-                    yield from batch
-            finally:
-                cursor.close()
-        return rows
-
-    return scope, [Table("milk_reports", REPORT_COLUMNS, stream(_EXPORT_REPORTS)),
-                   Table("sessions", SESSION_COLUMNS, stream(_EXPORT_SESSIONS)),
-                   Table("quiz_attempts", QUIZ_COLUMNS, stream(_EXPORT_QUIZ))]
+# /ekspor: the export queries (same rule: her own id, her clinic only) are in db/queries/exports.py

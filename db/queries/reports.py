@@ -81,11 +81,13 @@ async def may_report_for(db: Database, user_id: int, role: str | None, mother_id
 # ----------------------------------------------------------------- reports
 async def add_report(db: Database, *, mother: Mother, reported_by: int, reporter_role: str, milk_flow: str,
                      now: datetime) -> Report:
-    """Store the milk-flow answer at once (details follow); phase from her first session."""
+    """Store the milk-flow answer at once (details follow). Its phase (domain/phases.py): 'post'
+    once any session of hers was logged, else 'pre' (refresh_phases corrects it later when a
+    session logged afterwards turns out to have started before this report)."""
     if milk_flow not in FLOWS:
         raise ValueError(f"unknown milk flow {milk_flow!r}")
     first = await first_session_at(db, mother.user_id)
-    phase = phase_of(now, parse_iso(first) if first else None)
+    phase = phase_of(now, parse_iso(first) if first else None, session_logged_before=first is not None)
     cursor = await db.execute(
         "INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day, phase,"
         " milk_flow) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -117,15 +119,23 @@ async def reports_of(db: Database, mother_id: int, limit: int = 50) -> list[Repo
 
 
 async def refresh_phases(db: Database, mother_id: int) -> int:
-    """Re-derive 'pre'/'post' after a session was logged (it may carry an earlier time)."""
+    """After a session was logged: the 'pre' reports (stored while no session was logged) made
+    after her first session's START become 'post'; one made in the same second stays 'pre', and
+    a 'post' report never goes back (domain/phases.py). Returns how many changed."""
     first = await first_session_at(db, mother_id)
     if first is None:
         return 0
     cursor = await db.execute(
-        "UPDATE milk_report SET phase = CASE WHEN reported_at < ? THEN 'pre' ELSE 'post' END"
-        " WHERE mother_id = ? AND phase != CASE WHEN reported_at < ? THEN 'pre' ELSE 'post' END",
-        (first, mother_id, first))
+        "UPDATE milk_report SET phase = 'post' WHERE mother_id = ? AND phase = 'pre' AND reported_at > ?",
+        (mother_id, first))
     return cursor.rowcount
+
+
+async def has_report_or_session(db: Database, mother_id: int) -> bool:
+    """A report or a logged session of hers exists: no baseline question is due any more."""
+    return await db.fetchval(
+        "SELECT EXISTS(SELECT 1 FROM milk_report WHERE mother_id = ?)"
+        " OR EXISTS(SELECT 1 FROM massage_session WHERE mother_id = ?)", (mother_id, mother_id)) == 1
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
-from bot.actor import Actor, load_actor
+from bot.actor import Actor
 from db.queries import clinic_scope, users
-from db.queries.clinic_scope import NotAMidwife, NotYourClinic
+from db.queries.clinic_scope import NotAMidwife
+from flows.midwife_only import midwife_only
 from flows.ui import close_buttons, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -38,23 +39,7 @@ def _t(context, lang: str, key: str, **values) -> str:
     return context.texts.t(lang, key, **values)
 
 
-def _guarded(handler):
-    """Load the actor, run the handler; anyone but a midwife gets one clear answer."""
-    async def wrapped(update: Update, context) -> int:
-        actor = await load_actor(update, context)
-        try:
-            return await handler(update, context, actor)
-        except NotAMidwife:
-            key = "midwife.only_midwives"
-        except NotYourClinic:
-            key = "midwife.not_found"
-        if update.callback_query is not None:
-            await update.callback_query.answer(_t(context, actor.lang, key), show_alert=True)
-        await send(update, _t(context, actor.lang, key))
-        return END
-
-    wrapped.__name__ = handler.__name__
-    return wrapped
+_guarded = midwife_only()
 
 
 def _running(context, midwife_id: int) -> bool:

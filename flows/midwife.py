@@ -23,12 +23,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.actor import Actor, load_actor
 from bot.clock import iso, parse_iso
-from db.queries import clinic_scope, clinics, users
-from db.queries.clinic_scope import NotAMidwife, NotYourClinic
-from db.queries.mothers import Mother
+from db.queries import clinic_scope
 from flows.alerting import cause_text
 from flows import menu
 from flows.global_commands import flow_fallbacks
+from flows import exports as exports_flow
+from flows.exports import export
+from flows.midwife_only import midwife_only
 from flows.ui import close_buttons, keyboard, send
 from flows.commands import names
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 END = ConversationHandler.END
 NOTE = "note"
 NOTE_DRAFT = "midwife_note"
+SEARCH_DRAFT = "midwife_search"
 NOTE_LIFETIME = timedelta(hours=1)
 PAGE_SIZE = 8
 CHART_CACHE = "midwife.chart_cache"    # services.extras: chart PNGs by their numbers
@@ -48,25 +50,7 @@ def _t(context, lang: str, key: str, **values) -> str:
     return context.texts.t(lang, key, **values)
 
 
-def _guarded(handler):
-    """Load the actor, run the handler; a refusal from clinic_scope gets one clear answer."""
-    async def wrapped(update: Update, context) -> int | str | None:
-        actor = await load_actor(update, context)
-        try:
-            return await handler(update, context, actor)
-        except NotAMidwife:
-            key = "midwife.only_midwives"
-        except NotYourClinic:
-            key = "midwife.not_found"
-        context.user_data.pop(NOTE_DRAFT, None)
-        context.user_data.pop(SEARCH_DRAFT, None)
-        if update.callback_query is not None:
-            await update.callback_query.answer(_t(context, actor.lang, key), show_alert=True)
-        await send(update, _t(context, actor.lang, key))
-        return END
-
-    wrapped.__name__ = handler.__name__
-    return wrapped
+_guarded = midwife_only(NOTE_DRAFT, SEARCH_DRAFT)
 
 
 def _when(moment: str, zone: str) -> str:
@@ -254,7 +238,6 @@ async def stats_view(update: Update, context, actor: Actor) -> int:
 
 # ----------------------------------------------------------------- /ibu
 SEARCH = "search"
-SEARCH_DRAFT = "midwife_search"
 SEARCH_LIFETIME = timedelta(hours=1)
 CALLBACK_MAX = 64  # bytes of callback data Telegram accepts
 
@@ -620,11 +603,6 @@ def _ending(callback):
         return END
 
     return handler
-
-
-# ----------------------------------------------------------------- /ekspor (flows/exports.py)
-from flows import exports as exports_flow  # noqa: E402
-from flows.exports import EXPORTS, export, wait_for_exports  # noqa: E402,F401  (kept importable from here)
 
 
 # ----------------------------------------------------------------- wiring

@@ -29,14 +29,15 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.actor import Actor, load_actor
+from bot.actor import Actor
 from bot.clock import iso, parse_iso
 from db.queries import voice as voice_q
-from db.queries.clinic_scope import NotAMidwife, NotYourClinic, Scope, scope_of
+from db.queries.clinic_scope import NotYourClinic, Scope, scope_of
 from db.queries.users import get_user
 from db.queries.voice import DANGER, StepVoice
 from flows.commands import names
 from flows.global_commands import flow_fallbacks
+from flows.midwife_only import midwife_only
 from flows.ui import close_buttons, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -131,25 +132,7 @@ async def send_step_voice(context, chat_id: int, mother_id: int | Iterable[int] 
 
 
 # ----------------------------------------------------------------- the midwife's side
-def _guarded(handler):
-    """Load the actor, run the handler; not a midwife (or an unknown step) gets one clear answer."""
-    async def wrapped(update: Update, context) -> int | str | None:
-        actor = await load_actor(update, context)
-        try:
-            return await handler(update, context, actor)
-        except NotAMidwife:
-            key = "midwife.only_midwives"
-        except NotYourClinic:
-            key = "midwife.not_found"
-        context.user_data.pop(DRAFT, None)
-        text = context.texts.t(actor.lang, key)
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        await send(update, text)
-        return END
-
-    wrapped.__name__ = handler.__name__
-    return wrapped
+_guarded = midwife_only(DRAFT)
 
 
 async def _step_arg(update: Update, context, actor: Actor) -> str:

@@ -18,7 +18,7 @@ from db.queries.clinic_scope import NotAMidwife
 from exports import fhir as fhir_export
 from exports import register as register_export
 from flows import exports as export_flow
-from test_midwife import add_alert, add_companion_row, add_report, add_session, hand_computed_clinic
+from test_midwife import add_report, add_session, hand_computed_clinic
 from test_reports import join_midwife, make_clinic, rows
 
 KINDS = ["ex:k:register", "ex:k:research", "ex:k:fhir"]

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from db.queries import clinic_scope, mothers, users
-from flows import midwife as midwife_flow
+from flows import exports as exports_flow
 from test_reports import join_midwife, make_clinic, mother_in, new_midwife, report, rows
 
 NOW = "2026-11-30T00:00:00Z"
@@ -180,7 +180,7 @@ async def test_summary_from_the_menu_and_only_for_midwives(driver):
             replies = await person.send(command)
             assert replies[0].body == "Perintah ini khusus untuk bidan yang terdaftar di Puskesmas."
             assert "Puskesmas Bener" not in "\n".join(m.body for m in replies)
-    await midwife_flow.wait_for_exports(driver.app)
+    await exports_flow.wait_for_exports(driver.app)
     assert not [m for m in mother.messages() + companion.messages() if m.kind == "document"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -12,7 +12,6 @@ from bot.clock import iso, parse_iso
 from db.database import Database
 from db.queries import companions, mothers
 from db.queries.mothers import Mother
-from db.queries.alerts import Alert  # noqa: F401  (re-exported for clinic_scope)
 from db.queries.sessions import first_session_at
 from domain.dates import local_today, postpartum_day
 from domain.phases import phase_of

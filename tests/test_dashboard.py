@@ -373,3 +373,45 @@ async def test_without_dashboard_url_the_command_says_it_is_off_and_no_server_ru
         assert dashboard_of(bot.app) is None
     finally:
         await bot.stop()
+
+
+def download_all(browser: Browser, url: str, paths: list[str]) -> dict:
+    """Open the Mini App, then fetch each download with its session; (status, type, body)."""
+    ctx = browser.context()
+    try:
+        page = ctx.new_page()
+        page.goto(url)
+        page.wait_for_url("**/calls", timeout=5000)
+        base = url.split("/#")[0]
+        links = page.goto(base + "/exports").ok and page.content()
+        found = {"page": links}
+        for path in paths:
+            response = ctx.request.get(base + path)
+            found[path] = (response.status, response.headers.get("content-type", ""), response.body())
+        return found
+    finally:
+        ctx.close()
+
+
+async def test_register_and_fhir_downloads_from_the_page(driver, browser):
+    import io
+    import json
+
+    import openpyxl
+
+    await two_clinics(driver)
+    await report(driver.user(6101, "Sari"), flow="not_smooth")
+    base = base_of(driver)
+    found = await browser.run(download_all, browser, mini_app_url(base, signed(driver, 6001)),
+                              ["/exports/register", "/exports/fhir?range=d7", "/exports/fhir?range=year"])
+    assert 'href="/exports/register"' in found["page"] and 'href="/exports/fhir?range=d30"' in found["page"]
+    status, kind, body = found["/exports/register"]
+    assert status == 200 and "spreadsheetml" in kind
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True)["Ibu"]
+    names = {str(cell.value) for row in sheet.iter_rows() for cell in row}
+    assert "Sari" in names and "Tuti" not in names
+    status, kind, body = found["/exports/fhir?range=d7"]
+    bundle = json.loads(body)
+    assert status == 200 and bundle["resourceType"] == "Bundle"
+    assert "Tuti" not in body.decode()
+    assert found["/exports/fhir?range=year"][0] == 404

@@ -380,7 +380,10 @@ EXPORT_NAMES = ("xlsx", "milk_reports", "sessions", "quiz_attempts")
 def exports_body(view: View) -> str:
     t = view.t
     p = "dashboard.page.exports."
-    items = []
+    items = [f'<li><a class="btn" href="/exports/register" download>{esc(t(p + "register"))}</a></li>']
+    items += [f'<li><a class="btn" href="/exports/fhir?range={choice}" download>'
+              f'{esc(t(p + "fhir", range=t("exports.ranges." + choice)))}</a></li>' for choice in ("d30", "d7")]
+    items.append(f'<li>{esc(t(p + "research"))}</li>')
     for name in EXPORT_NAMES:
         label = t(p + "xlsx") if name == "xlsx" else t(p + "csv", table=t(f"midwife.export.tables.{name}"))
         items.append(f'<li><a class="btn" href="/exports/{name}" download>{esc(label)}</a></li>')

@@ -492,8 +492,8 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
         raised = await alerting.raise_alert(context, mother, each, report=report, raised_by=actor.user_id, day=day)
         told |= raised.told
     text = advice_text(context.texts, actor.lang, cause, day)
-    if cause.urgent:
-        text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
+    # every advice carries her Puskesmas's number and 112 / 119 (flows/contacts.py)
+    text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
     if told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
     # every advice carries the way to ask the midwife (flows/questions.py)

@@ -210,9 +210,13 @@ async def test_urgent_alert_nobody_takes_is_escalated_after_15_minutes_and_not_w
 async def test_every_advice_offers_to_ask_the_midwife(driver):
     clinic, _ = await make_clinic(driver)
     ani = await new_midwife(driver, clinic, 4913, "Ani")
+    from db.queries.clinics import update_clinic
+
+    await update_clinic(driver.app.services.db, clinic.id, phone="+62 274 123456")
     sari = await mother_in(driver, clinic, 4011)
     replies = await danger_report(sari, "breast_red")            # a "go soon" sign: advice for today
     advice = next(m for m in replies if "menu:questions" in [b["callback_data"] for b in m.buttons])
+    assert "+62 274 123456" in advice.body and "112" in advice.body and "119" in advice.body
     replies = await sari.press_data(advice, "menu:questions")
     await sari.send("Payudara kiri merah sejak pagi, apa yang harus saya lakukan?")
     assert any("Payudara kiri merah" in m.body for m in ani.messages())

@@ -6,7 +6,7 @@ import logging
 from collections import OrderedDict
 from typing import Callable
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update, constants
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import Clock
@@ -15,8 +15,9 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import texts as load_texts
-from bot.ratelimit import PatientRateLimiter
+from bot.ratelimit import PatientRateLimiter, replying_to
 from bot.services import Services
+from reminders.ratelimit import SharedBudget
 from bot.updates import PerChatUpdateProcessor
 from db.database import Database
 from db.persistence import SqlitePersistence
@@ -24,6 +25,7 @@ from flows import registry
 
 log = logging.getLogger(__name__)
 RECENT_UPDATES = 10_000
+PAID_BROADCAST_RATE = constants.FloodLimit.PAID_MESSAGES_PER_SECOND
 
 
 class BotApplication(Application):
@@ -59,6 +61,8 @@ class BotApplication(Application):
         await self.services.db.close()
 
     async def process_update(self, update: object) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        replying_to.set(chat.id if chat is not None else None)  # this task's context only
         try:
             await super().process_update(update)
             await self.update_persistence()
@@ -86,6 +90,8 @@ def build_application(
 ) -> BotApplication:
     """Build the bot. Nothing touches the network or the disk until `initialize()`."""
     db = db or Database(settings.database_path)
+    # One rate budget per bot token: the replies and the reminder wave draw on the same one.
+    budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE)
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
@@ -95,12 +101,16 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(db))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(PatientRateLimiter(max_retries=3, backoff_s=settings.telegram_retry_backoff_s))
+        .rate_limiter(PatientRateLimiter(budget=budget, backoff_s=settings.telegram_retry_backoff_s,
+                                         retry_window_s=settings.telegram_retry_window_s))
         .concurrent_updates(PerChatUpdateProcessor())
     )
     app: BotApplication = builder.build()  # type: ignore[assignment]
-    app.services = Services(settings=settings, db=db, clock=clock or Clock(), texts=load_texts())
+    app.services = Services(settings=settings, db=db, clock=clock or Clock(), texts=load_texts(), budget=budget)
     registry.register(app)
+    dispatcher = app.services.extras.get("reminders")
+    if dispatcher is not None:
+        dispatcher.budget = budget
     app.add_error_handler(on_error)
     if configure is not None:
         configure(app)

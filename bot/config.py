@@ -34,8 +34,10 @@ class Settings(BaseSettings):
     reminder_window_days: int = 10
     reminder_grace_minutes: int = 120
     allow_paid_broadcast: bool = False
-    # Replies and notices: a 5xx or dropped connection is retried 3 times, waiting this long, then twice, ...
+    # Replies and notices: a 5xx or dropped connection is retried, waiting this long, then twice, ...
     telegram_retry_backoff_s: float = Field(default=0.5, ge=0)
+    # ... doubling up to 8 s, for this long in all (a reply that met an outage goes when Telegram is back)
+    telegram_retry_window_s: float = Field(default=60.0, ge=0)
     reminder_rate_per_s: float = Field(default=30.0, gt=0)   # overall cap of a wave (unpaid)
     reminder_poll_seconds: int = Field(default=30, ge=0)      # dispatcher wake-up; 0: no job (tools, bench)
     reminder_snooze_minutes: int = Field(default=30, ge=1, le=180)

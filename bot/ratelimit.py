@@ -1,38 +1,111 @@
 """Telegram's flood limits for every request the bot makes, and patience with server errors.
 
-PTB's AIORateLimiter keeps the bot under Telegram's limits and waits out a 429's
-`retry_after`; this subclass also retries a 5xx or a dropped connection a few times with
-backoff, so a reply is not lost to a passing hiccup. Refusals (400, 403) are not retried.
+The replies share the bot token's one `SharedBudget` (reminders/ratelimit.py) with the reminder
+wave: a request to a chat takes a slot of the overall cap (30 a second; ahead of the wave, which
+only takes a slot when no reply is waiting) and waits out a 429 pause of its chat or of
+everyone. Unlike PTB's AIORateLimiter, one 429 does not stop every chat: if that chat had a
+message within the last second it is the per-chat limit and only that chat waits `retry_after`;
+otherwise the whole budget does (the wave too, being the same object).
+
+A 5xx or a dropped connection is retried with capped exponential backoff (`backoff_s`, doubling,
+at most `max_backoff_s`) for up to `retry_window_s`, so a reply that met a Telegram outage is sent
+when Telegram is back (a notice to another chat, or a job's send, gives up after `notice_retries`
+quick tries: those have their own re-send). Refusals (400, 403) and timeouts (the send may have arrived) are not
+retried.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
-from typing import Any
+import time
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
 
-from telegram.error import NetworkError
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
+from reminders.ratelimit import SharedBudget
+
 log = logging.getLogger(__name__)
+# The chat whose update is being handled (set by BotApplication.process_update): a request to it
+# is a reply, patient through an outage. Notices to other chats and jobs' sends have their own
+# durable re-send (alerts hourly, the next timer tick), so they give up after a few quick retries.
+replying_to: contextvars.ContextVar[int | None] = contextvars.ContextVar("replying_to", default=None)
 
 
 class PatientRateLimiter(AIORateLimiter):
-    def __init__(self, *, server_error_retries: int = 3, backoff_s: float = 0.5, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.server_error_retries = server_error_retries
+    def __init__(self, *, budget: SharedBudget | None = None, backoff_s: float = 0.5, max_backoff_s: float = 8.0,
+                 retry_window_s: float = 60.0, max_retries: int = 5, notice_retries: int = 3,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any):
+        super().__init__(max_retries=max_retries, **kwargs)
+        self.budget = budget or SharedBudget(monotonic=monotonic, sleep=sleep)
         self.backoff_s = backoff_s
+        self.max_backoff_s = max(max_backoff_s, backoff_s)
+        self.retry_window_s = retry_window_s
+        self.notice_retries = notice_retries
+        self.max_refusals = max_retries
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self.server_error_retries = 0  # counts, for tests and logs
+        self.http_429 = 0
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        chat = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat = int(chat)
+        if not isinstance(chat, int):
+            chat = None  # a channel's @name, or no chat at all (getUpdates, answerCallbackQuery)
+        limited = "chat_id" in data and endpoint != "getUpdates"
+        paid = bool(data.get("allow_paid_broadcast", False))
+        max_refusals = rate_limit_args or self.max_refusals
+        started = self._monotonic()
         delay = self.backoff_s
-        for attempt in range(self.server_error_retries + 1):
+        refusals = failures = 0
+        reply = chat is not None and chat == replying_to.get()
+        while True:
+            follows = False
             try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except NetworkError as exc:
-                # BadRequest and TimedOut are NetworkErrors too: a refusal is final, and a
-                # timed-out send may have arrived, so only plain server/connection errors retry.
-                if type(exc) is not NetworkError or endpoint == "getUpdates" or attempt == self.server_error_retries:
+                if not limited:
+                    return await callback(*args, **kwargs)
+                await self.budget.acquire_reply(chat, paid)
+                if chat is None:
+                    return await callback(*args, **kwargs)
+                follows = self.budget.follows(chat)
+                self.budget.reply_started(chat)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self.budget.reply_answered(chat)
+            except RetryAfter as exc:
+                refusals += 1
+                self.http_429 += 1
+                if refusals > max_refusals:
+                    log.warning("%s: rate limited %d times; giving up", endpoint, refusals)
                     raise
-                log.warning("%s failed (%s); retry %d in %.1fs", endpoint, exc.message, attempt + 1, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                wait = _seconds(exc) + 0.1
+                scope = self.budget.pause_for(chat, wait, follows, paid)
+                log.info("%s: 429, pausing %s for %.1fs", endpoint, scope, wait)
+            except NetworkError as exc:
+                # BadRequest, Forbidden... and TimedOut are NetworkErrors too: a refusal is final,
+                # and a timed-out send may have arrived, so only plain server/connection errors retry.
+                if type(exc) is not NetworkError or endpoint == "getUpdates":
+                    raise
+                elapsed = self._monotonic() - started
+                failures += 1
+                if (elapsed + delay > self.retry_window_s) if reply else failures > self.notice_retries:
+                    log.warning("%s failed (%s) %d times in %.0fs; giving up", endpoint, exc.message, failures, elapsed)
+                    raise
+                self.server_error_retries += 1
+                log.warning("%s failed (%s); retrying in %.1fs", endpoint, exc.message, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = getattr(exc, "_retry_after", None)
+    if value is None:
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Texts
 from db.database import Database
+from reminders.ratelimit import SharedBudget
 
 
 @dataclass
@@ -18,6 +19,9 @@ class Services:
     texts: Texts
     bot_username: str = ""
     extras: dict[str, Any] = field(default_factory=dict)  # per-feature singletons (file ids, dispatcher)
+    # The bot token's one rate budget (Telegram's 30/s, 1/s per chat, 429 pauses), shared by the
+    # replies (PTB's rate limiter) and the reminder wave.
+    budget: SharedBudget | None = None
 
     def now_iso(self) -> str:
         from bot.clock import iso

@@ -13,8 +13,9 @@ One run (`run_once(now)`) is a wave:
    the way the ones that must not go out (too late, already logged, blocked, unlinked). The
    next batch is claimed in the background while the current one is being sent.
 4. Send: one pump hands claimed rows to concurrent sender tasks, at most `cap` per second
-   overall (`RateLimiter`) and one per `chat_interval` per chat, counted from Telegram's answer
-   to the previous request (`ChatSpacing`). Each sender has its row marked `sending` (committed
+   overall and one per `chat_interval` per chat, counted from Telegram's answer to the previous
+   request, through the bot token's one `SharedBudget` (shared with the replies, which go first:
+   the wave takes a slot only when no reply is waiting). Each sender has its row marked `sending` (committed
    before the request leaves), calls Telegram, and has the outcome recorded: `sent` + message
    id, `blocked` (403, and the user is marked inactive) or `failed`. A 429 pauses everyone for
    `retry_after` (only that chat if it had a message moments before: the per-chat limit) and the
@@ -53,7 +54,7 @@ from reminders import messages
 from reminders.http import AiohttpRequest
 from reminders.planning import due_slots, next_check, parse_utc, too_late
 from reminders.preferences import schedule_for
-from reminders.ratelimit import ChatSpacing, Deferred, RateLimiter
+from reminders.ratelimit import Deferred, SharedBudget
 
 log = logging.getLogger(__name__)
 # The dispatcher sends with `do_api_request` on purpose (raw JSON, see `_Wave._params`); PTB asks
@@ -106,6 +107,7 @@ class Dispatcher:
     def __init__(self, settings: Settings, clock: Clock, texts, *, shared_db: Database | None = None,
                  bot_factory: Callable[[], Bot] | None = None,
                  is_stopping: Callable[[], bool] = lambda: False,
+                 budget: SharedBudget | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.settings = settings
@@ -130,6 +132,9 @@ class Dispatcher:
         self.on_claimed: Callable[[list[Delivery]], Awaitable[None]] | None = None
         self.on_sending: Callable[[Delivery, float], Awaitable[None]] | None = None
         self.is_stopping = is_stopping
+        # The bot token's one rate budget, shared with the replies (set by `build_application`);
+        # without one, each run paces itself alone (tools, tests with an injected clock).
+        self.budget = budget
         self.last_report: WaveReport | None = None
         self._bot_factory = bot_factory or self._make_bot
         self._monotonic = monotonic
@@ -197,8 +202,13 @@ class _Wave:
         self.token = token
         self.report = report
         self.db_lock = asyncio.Lock()  # one statement or transaction at a time on this connection
-        self.limiter = RateLimiter(dispatcher.cap, monotonic=dispatcher._monotonic, sleep=dispatcher._sleep)
-        self.spacing = ChatSpacing(dispatcher.chat_interval, monotonic=dispatcher._monotonic, sleep=dispatcher._sleep)
+        shared = dispatcher.budget
+        if shared is not None and shared._monotonic is not dispatcher._monotonic:
+            shared = None  # a clock injected into the dispatcher (tests): one budget keeps one clock
+        self.budget = shared or SharedBudget(
+            dispatcher.cap, paid_rate_per_s=dispatcher.cap, chat_interval=dispatcher.chat_interval,
+            monotonic=dispatcher._monotonic, sleep=dispatcher._sleep)
+        self.spacing = self.budget.spacing
         self.deferred = Deferred()
         self.queue: deque[_Item] = deque()
         self.in_flight: set[asyncio.Task] = set()
@@ -275,7 +285,7 @@ class _Wave:
                 continue
             while len(self.in_flight) >= self.d.max_in_flight:
                 await self._wait(None)
-            item.granted = await self.limiter.acquire()
+            item.granted = await self.budget.acquire_wave(self.d.paid)  # after any reply waiting
             self.spacing.note(chat, item.granted)
             task = asyncio.create_task(self._deliver(item))
             self.in_flight.add(task)
@@ -378,7 +388,7 @@ class _Wave:
             await self._record(delivery, "blocked", reason="forbidden")
             return
         chat = delivery.recipient_id
-        item.follows = self.spacing.recently_sent(chat, 2 * self.d.chat_interval)
+        item.follows = self.budget.follows(chat) or self.spacing.recently_sent(chat, 2 * self.d.chat_interval)
         try:
             bot = await self._get_bot()
             await self.spacing.before_send(chat)
@@ -465,8 +475,8 @@ class _Wave:
         unless this chat had a message moments before: then it is the per-chat limit, and only
         this chat waits (a wave of a thousand a second must not stop for one busy cadre)."""
         self.report.http_429 += 1
-        if not item.follows:
-            self.limiter.pause(retry_after)
+        # the budget is the replies' too: an overall pause holds them, a chat's only that chat
+        self.budget.pause_for(item.delivery.recipient_id, retry_after, item.follows, self.d.paid)
         item.refusals += 1
         if item.refusals > self.d.max_refusals:
             await self._record(item.delivery, "failed", reason="rate_limited")

@@ -100,6 +100,21 @@ class ChatSpacing:
             await self._sleep(wait)
         self._busy[chat_id] = asyncio.Event()
 
+    def answered(self, chat_id: int) -> None:
+        """Another sender's request to this chat (a reply) was answered: space the next from it."""
+        now = self._monotonic()
+        self._answered[chat_id] = max(self._answered.get(chat_id, float("-inf")), now)
+        self._next[chat_id] = max(self._next.get(chat_id, float("-inf")), now + self.interval)
+
+    def hold(self, chat_id: int, seconds: float) -> float:
+        """A per-chat 429: nothing goes to this chat for `seconds` (the wave's pump and
+        `before_send` see it through `ready_at` / the answered time). Returns the end."""
+        until = self._monotonic() + max(seconds, 0.0)
+        self._next[chat_id] = max(self._next.get(chat_id, float("-inf")), until)
+        # before_send waits `interval` after the last answer: shift it so it waits until `until`
+        self._answered[chat_id] = max(self._answered.get(chat_id, float("-inf")), until - self.interval)
+        return until
+
     def after_send(self, chat_id: int) -> None:
         now = self._monotonic()
         self._answered[chat_id] = now
@@ -107,6 +122,123 @@ class ChatSpacing:
         busy = self._busy.pop(chat_id, None)
         if busy is not None:
             busy.set()
+
+
+class SharedBudget:
+    """One rate budget per bot token, shared by the replies (PTB's rate limiter,
+    `bot.ratelimit.PatientRateLimiter`) and the reminder wave (`reminders.dispatcher`).
+
+    - `overall`: Telegram's overall cap (30 messages a second unpaid); `paid`: the paid-broadcast
+      cap, a separate allowance at Telegram, for sends with `allow_paid_broadcast`.
+    - `spacing`: one message per `chat_interval` per chat, whoever sends it; a per-chat 429 holds
+      only that chat.
+    - Replies go first: while a reply waits for a slot, the wave does not take one
+      (`acquire_wave` waits until no reply is queued), so a wave plus replies never asks Telegram
+      for more than the cap, and the wave gets what the replies leave.
+    - A 429: `pause_chat` when that chat had a message within the last `chat_interval` (the
+      per-chat limit), otherwise `pause_overall`; both senders obey either pause.
+
+    Time comes from injectable `monotonic` and `sleep`, as in `RateLimiter`.
+    """
+
+    def __init__(self, rate_per_s: float = 30.0, *, paid_rate_per_s: float = 1000.0, chat_interval: float = 1.1,
+                 burst_s: float = 0.1, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.overall = RateLimiter(rate_per_s, burst_s=burst_s, monotonic=monotonic, sleep=sleep)
+        self.paid = RateLimiter(paid_rate_per_s, burst_s=burst_s, monotonic=monotonic, sleep=sleep)
+        self.spacing = ChatSpacing(chat_interval, monotonic=monotonic, sleep=sleep)
+        self.chat_interval = chat_interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._replies_waiting = 0
+        self._no_replies = asyncio.Event()
+        self._no_replies.set()
+        self._replies_in_flight: dict[int, int] = {}
+        self._chat_held: dict[int, float] = {}  # chat -> end of its per-chat 429 pause
+        self.chat_pauses = 0
+        self.replies = 0   # slots granted to replies
+        self.wave = 0      # slots granted to the wave
+
+    def limiter(self, paid: bool = False) -> RateLimiter:
+        return self.paid if paid else self.overall
+
+    @property
+    def replies_waiting(self) -> int:
+        return self._replies_waiting
+
+    async def acquire_reply(self, chat_id: int | None, paid: bool = False) -> float:
+        """A reply's slot: after any pause of its chat, ahead of the wave."""
+        if chat_id is not None:
+            await self.wait_chat(chat_id)
+        self._replies_waiting += 1
+        self._no_replies.clear()
+        try:
+            granted = await self.limiter(paid).acquire()
+        finally:
+            self._replies_waiting -= 1
+            if not self._replies_waiting:
+                self._no_replies.set()
+        self.replies += 1
+        return granted
+
+    async def acquire_wave(self, paid: bool = False) -> float:
+        """The wave's slot: only when no reply is waiting for one (paid broadcast has its own cap)."""
+        limiter = self.limiter(paid)
+        if not paid:
+            while self._replies_waiting:
+                await self._no_replies.wait()
+        # The slot is reserved on the timeline when asked for: replies arriving while the wave
+        # sleeps until it take the slots after it (one wave slot at most is ahead of them).
+        granted = await limiter.acquire()
+        self.wave += 1
+        return granted
+
+    async def wait_chat(self, chat_id: int) -> None:
+        """Until a per-chat 429 pause of this chat is over."""
+        while True:
+            paused = self._chat_held.get(chat_id)
+            wait = (paused - self._monotonic()) if paused is not None else 0.0
+            if wait <= 1e-6:
+                return
+            await self._sleep(wait)
+
+    def follows(self, chat_id: int) -> bool:
+        """Did this chat have a message within the last `chat_interval` (or one on its way)?"""
+        return bool(self._replies_in_flight.get(chat_id)) or self.spacing.recently_sent(chat_id, self.chat_interval)
+
+    def reply_started(self, chat_id: int) -> None:
+        self._replies_in_flight[chat_id] = self._replies_in_flight.get(chat_id, 0) + 1
+
+    def reply_answered(self, chat_id: int) -> None:
+        left = self._replies_in_flight.get(chat_id, 1) - 1
+        if left > 0:
+            self._replies_in_flight[chat_id] = left
+        else:
+            self._replies_in_flight.pop(chat_id, None)
+        self.spacing.answered(chat_id)
+
+    def pause_chat(self, chat_id: int, seconds: float) -> None:
+        """A per-chat 429: only this chat waits `seconds` (replies and the wave)."""
+        until = self.spacing.hold(chat_id, seconds)
+        held = self._chat_held
+        if until > held.get(chat_id, float("-inf")):
+            held[chat_id] = until
+            self.chat_pauses += 1
+        if len(held) > 4096:
+            now = self._monotonic()
+            self._chat_held = {chat: t for chat, t in held.items() if t > now}
+
+    def pause_overall(self, seconds: float, paid: bool = False) -> None:
+        """An overall 429: nobody (replies, wave) starts before `seconds` from now."""
+        self.limiter(paid).pause(seconds)
+
+    def pause_for(self, chat_id: int | None, seconds: float, follows: bool, paid: bool = False) -> str:
+        """Pause what a 429 most likely meant; returns "chat" or "overall"."""
+        if chat_id is not None and follows:
+            self.pause_chat(chat_id, seconds)
+            return "chat"
+        self.pause_overall(seconds, paid)
+        return "overall"
 
 
 class Deferred:

@@ -299,7 +299,8 @@ class LoopbackBotAPI:
     # --------------------------------------------------------------- methods
     async def _dispatch(self, method: str, raw: dict, uploads: dict) -> Any:
         params = self._decode(method, raw, uploads)
-        self.requests.append((method, params))
+        self.requests.append((method, params if self.keep_file_bytes else {
+            k: (v[0], len(v[1])) if isinstance(v, tuple) else v for k, v in params.items()}))
         chat_id = params.get("chat_id")
         chat = int(chat_id) if isinstance(chat_id, (int, str)) and str(chat_id).lstrip("-").isdigit() else None
         gate = self.gates.get(chat) if chat is not None else None

@@ -204,8 +204,9 @@ async def measure_exports(app, midwife, heap: bool) -> dict:
                 heap_peak is None or heap_peak / 1e6 < EXPORT_PEAK_TARGET_MB)}
 
 
-async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
-    """`--export-only`: the same data and application, the exports alone (no summary timings)."""
+async def _start(mothers: int, reports_each: int):
+    """Seed a clinic (and a smaller other one), start the real application against the stand-in
+    and join its midwife: (driver, midwife, row counts, seconds to seed)."""
     rng = random.Random(20261130)
     db_path = Path(tempfile.mkdtemp(prefix="sn-bench-")) / "bench.db"
     db = await Database(db_path).open()
@@ -222,10 +223,16 @@ async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
     driver = BotDriver(settings, clock=FakeClock(NOW))
     driver.server.keep_file_bytes = False  # the stand-in counts the files; memory measured is the bot's
     await driver.start()
+    midwife = driver.user(MIDWIFE_ID, "Bidan")
+    await midwife.send(f"/start w_{code}")
+    await midwife.press("ob:consent:yes")
+    return driver, midwife, counts, seed_s
+
+
+async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
+    """`--export-only`: the same data and application, the exports alone (no summary timings)."""
+    driver, midwife, counts, seed_s = await _start(mothers, reports_each)
     try:
-        midwife = driver.user(MIDWIFE_ID, "Bidan")
-        await midwife.send(f"/start w_{code}")
-        await midwife.press("ob:consent:yes")
         export = await measure_exports(driver.app, midwife, heap)
     finally:
         await driver.stop()
@@ -239,28 +246,8 @@ async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
 
 
 async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) -> dict:
-    rng = random.Random(20261130)
-    folder = Path(tempfile.mkdtemp(prefix="sn-bench-"))
-    db_path = folder / "bench.db"
-    db = await Database(db_path).open()
-    clinic, code = await clinics.create_clinic(db, "Puskesmas Benchmark", "Asia/Makassar", iso(NOW))
-    other, _ = await clinics.create_clinic(db, "Puskesmas Lain", "Asia/Makassar", iso(NOW))
-    await db.close()
-    started = time.perf_counter()
-    counts = seed(db_path, clinic.id, 10_000_000, mothers, reports_each, rng)
-    seed(db_path, other.id, 30_000_000, max(10, mothers // 20), reports_each, rng)
-    seed_s = time.perf_counter() - started
-
-    # no reminder wave in the background: it has its own benchmark (bench.reminders)
-    settings = Settings(_env_file=None, database_path=db_path, telegram_bot_token="0:placeholder",
-                        reminder_poll_seconds=0)
-    driver = BotDriver(settings, clock=FakeClock(NOW))
-    driver.server.keep_file_bytes = False  # the stand-in counts the files; memory measured is the bot's
-    await driver.start()
+    driver, midwife, counts, seed_s = await _start(mothers, reports_each)
     try:
-        midwife = driver.user(MIDWIFE_ID, "Bidan")
-        await midwife.send(f"/start w_{code}")
-        await midwife.press("ob:consent:yes")
         app = driver.app
 
         async def timed(command: str) -> float:

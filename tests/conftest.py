@@ -22,8 +22,25 @@ def settings(tmp_path) -> Settings:
                     telegram_retry_backoff_s=0.01)
 
 
+ADMIN = 9001  # an administrator (ADMIN_TELEGRAM_IDS) in the `admin_driver` fixture
+
+
+@pytest.fixture
+async def admin_driver(tmp_path, clock):
+    """The real application with one administrator configured."""
+    settings = Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+                        telegram_retry_backoff_s=0.01, admin_telegram_ids=[ADMIN])
+    async for bot in _running(settings, clock):
+        yield bot
+
+
 @pytest.fixture
 async def driver(settings, clock):
+    async for bot in _running(settings, clock):
+        yield bot
+
+
+async def _running(settings, clock):
     bot = BotDriver(settings, clock=clock)
     await bot.start()
     yield bot

@@ -8,22 +8,16 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import FakeClock
-from bot.config import Settings
 from db.queries import alerts as alerts_q
-from loopback.driver import BotDriver
 from test_reports import add_companion, make_clinic, mother_in, new_midwife
 
-ADMIN = 9001
+from conftest import ADMIN
 
 
 @pytest.fixture
-async def driver(tmp_path, clock):
-    settings = Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
-                        telegram_retry_backoff_s=0.01, admin_telegram_ids=[ADMIN])
-    bot = BotDriver(settings, clock=clock)
-    await bot.start()
-    yield bot
-    await bot.stop()
+def driver(admin_driver):
+    """Every test here runs with an administrator configured."""
+    return admin_driver
 
 
 async def admin_user(driver):

@@ -8,13 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.clock import iso
-from bot.config import Settings
 from db.queries import questions as q_db
 from db.queries.clinic_scope import NotAMidwife, NotYourClinic
-from loopback.driver import BotDriver
 from test_reports import add_companion, make_clinic, mother_in, new_midwife, report, rows
 
-ADMIN = 9001
+from conftest import ADMIN  # noqa: E402
 
 
 def headers(person):
@@ -324,16 +322,6 @@ async def test_a_mother_who_moved_clinic_is_no_longer_the_old_midwives_business(
 
 
 # ----------------------------------------------------------------- no midwife: the administrators
-@pytest.fixture
-async def admin_driver(tmp_path, clock):
-    settings = Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
-                        telegram_retry_backoff_s=0.01, admin_telegram_ids=[ADMIN])
-    bot = BotDriver(settings, clock=clock)
-    await bot.start()
-    yield bot
-    await bot.stop()
-
-
 async def test_no_clinic_goes_to_the_administrators_who_may_answer(admin_driver):
     from test_onboarding import register_mother
     from db.queries import users

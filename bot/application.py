@@ -20,7 +20,7 @@ from bot.services import Services
 from reminders.ratelimit import SharedBudget
 from bot.updates import PerChatUpdateProcessor
 from db.database import Database
-from db.persistence import SqlitePersistence
+from bot.persistence import SqlitePersistence
 from flows import registry
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class BotApplication(Application):
         self.last_processed_update_id = 0
 
     async def initialize(self) -> None:
-        if self.services.db._conn is None:
+        if self.services.db._engine is None:
             await self.services.db.open()
         await super().initialize()
         # Here rather than in post_init, which only run_polling/run_webhook call.
@@ -51,8 +51,18 @@ class BotApplication(Application):
             from web.server import start_dashboard
 
             await start_dashboard(self)
+        if "leader" not in self.services.extras:
+            # Which worker runs the JobQueue (bot/leader.py): decided before `start()` starts it.
+            from bot.leader import Leader
+
+            leader = Leader(self)
+            self.services.extras["leader"] = leader
+            await leader.start()
 
     async def shutdown(self) -> None:
+        leader = self.services.extras.pop("leader", None)
+        if leader is not None:
+            await leader.stop()
         if "dashboard.server" in self.services.extras:
             from web.server import stop_dashboard
 
@@ -63,10 +73,26 @@ class BotApplication(Application):
     async def process_update(self, update: object) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         replying_to.set(chat.id if chat is not None else None)  # this task's context only
+        # An update from the inbox (bot/inbox.py): its row is marked done in the same unit of work.
+        inbox = getattr(self.services, "inbox", None)
+        stored = inbox is not None and inbox.holds(update)
         try:
-            await super().process_update(update)
-            await self.update_persistence()
+            # One unit of work: the handler's rows, the flow state it leaves and the inbox row's
+            # `done` commit together, or roll back together on an error (each Telegram request
+            # commits what came before it).
+            async with self.services.db.unit_of_work():
+                await super().process_update(update)
+                async with self.services.db.shared_with_children():  # PTB gathers the writes
+                    await self.update_persistence()
+                if stored:
+                    await inbox.finish(update)
+        except Exception:
+            if stored:
+                await inbox.failed(update)
+            raise
         finally:
+            if stored:
+                inbox.settle(update)
             if isinstance(update, Update):
                 async with self._processed_changed:
                     self.last_processed_update_id = max(self.last_processed_update_id, update.update_id)
@@ -78,7 +104,14 @@ class BotApplication(Application):
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
         """For tests and the demo: wait until the update with this id has been handled."""
         async with self._processed_changed:
-            await asyncio.wait_for(self._processed_changed.wait_for(lambda: update_id in self._processed), timeout)
+            try:
+                await asyncio.wait_for(self._processed_changed.wait_for(lambda: update_id in self._processed), timeout)
+            except TimeoutError:
+                import os
+                if os.environ.get("DEBUG_TASKS"):
+                    for task in asyncio.all_tasks():
+                        task.print_stack()
+                raise
 
 
 def build_application(
@@ -89,7 +122,7 @@ def build_application(
     configure: Callable[[BotApplication], None] | None = None,
 ) -> BotApplication:
     """Build the bot. Nothing touches the network or the disk until `initialize()`."""
-    db = db or Database(settings.database_path)
+    db = db or Database(settings.database_target)
     # One rate budget per bot token: the replies and the reminder wave draw on the same one.
     budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE)
     builder = (

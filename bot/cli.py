@@ -27,7 +27,7 @@ def _settings(**overrides) -> Settings:
 async def _with_db(settings: Settings, work):
     from db.database import Database
 
-    db = await Database(settings.database_path).open()
+    db = await Database(settings.database_target).open()
     try:
         return await work(db)
     finally:
@@ -58,15 +58,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.application import build_application
     from bot.logs import setup_logging
 
+    from bot.workers import check_workers
+
+    problem = check_workers(settings, args.workers, args.webhook or settings.webhook_url)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     setup_logging(settings.log_level)
     app = build_application(settings)
     if args.webhook or settings.webhook_url:
+        # Our own webhook server (bot/webhook.py), in this process or in N workers (bot/workers.py).
+        from bot.webhook import check_settings
+        from bot.workers import serve
+
         url = args.webhook or settings.webhook_url
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                        url_path=settings.webhook_path, webhook_url=url.rstrip("/") + "/" + settings.webhook_path,
-                        secret_token=settings.webhook_secret or None)
+        problem = check_settings(settings, url)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        return serve(settings, url, args.workers, app)
     else:
-        app.run_polling(allowed_updates=["message", "callback_query", "poll_answer"])
+        # Our own poller (bot/polling.py): each update is stored before Telegram hears of it.
+        from bot.polling import PollingConflict, run_polling
+
+        try:
+            asyncio.run(run_polling(app))
+        except PollingConflict as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -85,24 +104,32 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     applied = asyncio.run(_with_db(settings, work))
 
     async def versions(db):
-        return [row["name"] for row in await db.fetchall("SELECT name FROM schema_migration ORDER BY version")]
+        return await db.applied_migrations()
 
     names = asyncio.run(_with_db(settings, versions))
-    print(f"database {settings.database_path}: {len(names)} migrations applied ({', '.join(names)})"
+    where = "PostgreSQL" if settings.database_url else settings.database_path
+    print(f"database {where}: {len(names)} migrations applied ({', '.join(names)})"
           + ("" if not applied else f"; new now: {', '.join(applied)}"))
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from db.copy import BackupError, backup_database
+
     settings = _settings()
-    target = Path(args.path)
-
-    async def work(db):
-        await db.backup(target)
-
-    asyncio.run(_with_db(settings, work))
-    print(f"backup written to {target}")
+    try:  # SQLite: the online backup API; PostgreSQL: pg_dump --format=custom (restore: pg_restore)
+        written = asyncio.run(backup_database(settings.database_target, args.path))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written to {written}")
     return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from db.copy import command
+
+    return command(args.action, args.source, args.target, batch_size=args.batch_size)
 
 
 def cmd_clinic(args: argparse.Namespace) -> int:
@@ -282,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (long polling; --webhook URL for webhook mode)")
     run.add_argument("--webhook", help="public HTTPS URL for webhook mode (or set WEBHOOK_URL)")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="worker processes sharing the webhook port (default 1; more need --webhook and "
+                          "PostgreSQL, see docs/deploying.md)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="chat with the real bot in the terminal, no Telegram needed")
@@ -338,9 +368,19 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
 
-    backup = sub.add_parser("backup", help="consistent online copy of the database")
+    backup = sub.add_parser("backup", help="consistent online copy of the database (PostgreSQL: pg_dump)")
     backup.add_argument("path")
     backup.set_defaults(func=cmd_backup)
+
+    database = sub.add_parser("db", help="copy a database between SQLite and PostgreSQL, check a copy")
+    database_sub = database.add_subparsers(dest="action", required=True)
+    for action, text in (("copy", "migrate TARGET, copy every row of SOURCE into it (it must be empty), check"),
+                         ("check", "compare SOURCE and TARGET row for row (exit code 1 on a difference)")):
+        step = database_sub.add_parser(action, help=text)
+        step.add_argument("source", help="a SQLite file (path or sqlite:///path) or postgresql://user@host/db")
+        step.add_argument("target", help="the same forms")
+        step.add_argument("--batch-size", type=int, default=1000, help="rows per batch (default 1000)")
+    database.set_defaults(func=cmd_db)
 
     analyze = sub.add_parser("analyze", help="before/after analysis of a CSV (milk flow or quiz)", add_help=False)
     analyze.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,6 +1,8 @@
 """Settings from the environment and `.env`, validated once at start."""
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,12 +15,20 @@ TELEGRAM_API = "https://api.telegram.org/bot"
 ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 
 
+def _default_worker_id() -> str:
+    """This machine, unless WORKER_ID names it: stable across restarts, so a restarted bot takes
+    back its own unfinished claims at once (`run --workers N` names each worker host-i)."""
+    return socket.gethostname()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     telegram_bot_token: str = Field(default="", repr=False)
     telegram_api_base_url: str = TELEGRAM_API
     database_path: Path = Path("data/sahabat-nifas.db")
+    # postgresql://user@host/db for a server (several workers); empty: the SQLite file above
+    database_url: str = Field(default="", repr=False)
     default_timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
@@ -46,6 +56,23 @@ class Settings(BaseSettings):
     dashboard_url: str = ""                   # public HTTPS address (a reverse proxy in front of the port)
     dashboard_listen: str = "127.0.0.1"
     dashboard_port: int = Field(default=8090, ge=0, le=65535)   # 0: any free port (tests)
+    # The update inbox (issue 9, docs/crash-consistency.md): each update is stored before Telegram
+    # is told it arrived. WORKER_ID names this process for its claims; give each process a stable
+    # one (e.g. "bot-1") and a restarted process takes back at once what it held when it died.
+    worker_id: str = Field(default_factory=_default_worker_id)
+    inbox_lease_s: float = Field(default=120.0, gt=0)     # another worker's claim untouched this long: it died
+    inbox_max_attempts: int = Field(default=3, ge=1)      # claimed this often without finishing: given up
+    polling_timeout_s: int = Field(default=30, ge=0)      # getUpdates long poll
+    polling_probe_s: float = Field(default=2.0, ge=0)     # at start: listen this long for another poller
+    # Several workers (issue 9, docs/deploying.md): one of them runs the scheduled jobs, chosen
+    # through the database; the others try to take over this often (a dead leader's successor
+    # starts within about this long).
+    leader_check_seconds: float = Field(default=10.0, gt=0, le=300)
+
+    @property
+    def database_target(self) -> str:
+        """DATABASE_URL when set, else the SQLite file DATABASE_PATH."""
+        return self.database_url or str(self.database_path)
 
     @field_validator("default_timezone")
     @classmethod

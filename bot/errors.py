@@ -7,12 +7,18 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError
 
 from bot.i18n import pick_language
+from db.database import current_unit_of_work
 
 log = logging.getLogger("sahabat_nifas.errors")
 
 
 async def on_error(update: object, context) -> None:
     error = context.error
+    # The failed update's unit of work: what it wrote since its last Telegram request is undone,
+    # so an error leaves no half-written rows.
+    unit = current_unit_of_work()
+    if unit is not None:
+        await unit.rollback()
     kind = _describe(update)
     if isinstance(error, Forbidden):
         log.info("user blocked the bot while handling %s", kind)

@@ -23,6 +23,7 @@ import time
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
+from db.database import current_unit_of_work
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
@@ -53,6 +54,11 @@ class PatientRateLimiter(AIORateLimiter):
         self.http_429 = 0
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        # What the update wrote so far is committed before Telegram hears of it: no lock is held
+        # across the network, and the user never sees a result the database has not kept.
+        unit = current_unit_of_work()
+        if unit is not None:
+            await unit.commit()
         chat = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat = int(chat)

@@ -2,15 +2,13 @@
 sheet, mothers only by pseudonym, times in UTC and category codes (see docs/reports.md)."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from db.queries.clinic_scope import Scope
 from db.queries.exports import research_tables
 
 
-def connect_read_only(db_path: str | Path) -> sqlite3.Connection:
-    return sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+from db.reader import connect_read_only  # noqa: F401  (the exports' one way in)
 
 
 def write_research_files(db_path: str | Path, midwife_id: int, folder: Path, stamp: str, columns_help: dict,

@@ -105,7 +105,7 @@ async def _send_research(app: Application, midwife_id: int, lang: str, folder: P
 
     services, texts = app.services, app.services.texts  # type: ignore[attr-defined]
     scope, files = await asyncio.to_thread(
-        write_research_files, services.db.path, midwife_id, folder, stamp,
+        write_research_files, services.db.url, midwife_id, folder, stamp,
         texts.data(lang, "midwife.export.columns"), texts.data(lang, "midwife.export.columns_header"))
     counts = {name: rows for name, _, rows in files}
     for name, path, rows in files:
@@ -123,7 +123,7 @@ async def _send_register(app: Application, midwife_id: int, lang: str, folder: P
 
     services, texts = app.services, app.services.texts  # type: ignore[attr-defined]
     path = folder / f"register-puskesmas-{stamp}.xlsx"
-    scope, counts = await asyncio.to_thread(write_register, services.db.path, midwife_id, path,
+    scope, counts = await asyncio.to_thread(write_register, services.db.url, midwife_id, path,
                                             services.clock.now(), texts)
     await _send_file(app, midwife_id, path, texts.t(
         lang, "exports.caption.register", clinic=scope.clinic_name, mothers=counts["Ibu"],
@@ -140,7 +140,7 @@ async def _send_fhir(app: Application, midwife_id: int, lang: str, folder: Path,
     scope = await clinic_scope.scope_of(services.db, midwife_id)
     start, end = date_range(choice, now, scope.timezone)
     path = folder / f"fhir-laporan-asi-{stamp}.json"
-    scope, counts, paths = await asyncio.to_thread(write_fhir_bundle, services.db.path, midwife_id, path, start,
+    scope, counts, paths = await asyncio.to_thread(write_fhir_bundle, services.db.url, midwife_id, path, start,
                                                    end, now, texts, REPORTS_PER_FILE)
     zone = ZoneInfo(scope.timezone)
     caption = texts.t(

@@ -33,7 +33,7 @@ def kit_command(args: argparse.Namespace) -> int:
         return 2
 
     async def load():
-        db = await Database(settings.database_path).open()
+        db = await Database(settings.database_target).open()
         try:
             return await get_clinic(db, args.clinic_id)
         finally:

@@ -17,6 +17,7 @@ from typing import Callable
 from bot.application import BotApplication, build_application
 from bot.clock import Clock
 from bot.config import Settings
+from bot.polling import Poller, start_polling
 from loopback.server import LoopbackBotAPI, SentMessage
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([\w-]+)")
@@ -30,6 +31,7 @@ class BotDriver:
         self.clock = clock
         self.configure = configure
         self.app: BotApplication | None = None
+        self.poller: Poller | None = None
         self.settings = settings
 
     async def start(self) -> "BotDriver":
@@ -46,7 +48,9 @@ class BotDriver:
         self.app = build_application(self.settings, clock=self.clock, configure=self.configure)
         await self.app.initialize()
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+        # Our own poller and the update inbox (bot/polling.py), as `sahabat-nifas run` polls:
+        # every update is stored before it is confirmed, and marked done with its handler's rows.
+        self.poller = await start_polling(self.app, timeout_s=1, probe_s=0)
         return self.app
 
     async def stop_app(self) -> None:
@@ -54,8 +58,11 @@ class BotDriver:
         app, self.app = self.app, None
         if app is None:
             return
-        await app.updater.stop()
-        await app.stop()
+        poller, self.poller = self.poller, None
+        if poller is not None:
+            await poller.stop()  # stops the application too, after the updates in hand
+        elif app.running:
+            await app.stop()
         await app.shutdown()
 
     async def kill_app(self) -> None:
@@ -65,7 +72,9 @@ class BotDriver:
             return
         if app.job_queue is not None and app.job_queue.scheduler.running:
             app.job_queue.scheduler.shutdown(wait=False)
-        await app.updater.stop()
+        poller, self.poller = self.poller, None
+        if poller is not None:
+            await poller.abort()  # no final confirm, no release of claims: as if the process died
         app._running = False  # noqa: SLF001 - simulate a crash: skip Application.stop()
         await app.services.db.close()
 

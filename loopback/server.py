@@ -121,12 +121,21 @@ class LoopbackBotAPI:
         self._poll_generation = 0
         self.conflicts = 0  # getUpdates answered 409 (a second poller)
         self.gates: dict[int, asyncio.Event] = {}
+        self.gate_skip: dict[int, int] = {}     # chat id -> requests that still pass before its gate holds
+        self.poll_gate: asyncio.Event | None = None  # set: a getUpdates that confirms (offset) waits for it
         self.keep_file_bytes = True                  # False: uploads are counted, not kept
         self.file_sizes: dict[str, int] = {}  # chat id -> requests to it wait until set
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.port = 0
         self.sent_count = 0
+        # Webhook mode (setWebhook): pending updates are POSTed to the URL one at a time, each on a
+        # new connection (so workers sharing a port with SO_REUSEPORT all get some), with the
+        # secret header; anything but 2xx is tried again, as Telegram does.
+        self.webhook: dict | None = None
+        self.webhook_deliveries: list[tuple[int, int, str]] = []  # (update id, HTTP status, X-Worker-Id)
+        self._webhook_task: asyncio.Task | None = None
+        self._webhook_wake = asyncio.Event()
 
     # ------------------------------------------------------------------ server
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> "LoopbackBotAPI":
@@ -143,6 +152,7 @@ class LoopbackBotAPI:
 
     async def stop(self) -> None:
         self._new_update.set()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -304,8 +314,17 @@ class LoopbackBotAPI:
         chat_id = params.get("chat_id")
         chat = int(chat_id) if isinstance(chat_id, (int, str)) and str(chat_id).lstrip("-").isdigit() else None
         gate = self.gates.get(chat) if chat is not None else None
-        if gate is not None:  # a test holds this chat's requests until it opens the gate
+        if gate is not None and self.gate_skip.get(chat, 0) > 0:
+            self.gate_skip[chat] -= 1  # this one still passes
+        elif gate is not None:  # a test holds this chat's requests until it opens the gate
             await gate.wait()
+            if getattr(gate, "dropped", False):  # the sender died meanwhile: it never arrived
+                raise ApiError(502, "Bad Gateway: the request never arrived")
+        if method == "getUpdates" and self.poll_gate is not None and params.get("offset"):
+            poll_gate = self.poll_gate
+            await poll_gate.wait()
+            if getattr(poll_gate, "dropped", False):
+                raise ApiError(502, "Bad Gateway: the request never arrived")
         self._take_fault(method, chat)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
@@ -320,7 +339,72 @@ class LoopbackBotAPI:
         return self._bot_user()
 
     def _m_deleteWebhook(self, params: dict) -> bool:
+        if self.webhook is not None:
+            self.webhook = None
+            self._webhook_wake.set()  # the delivery loop ends
         return True
+
+    def _m_setWebhook(self, params: dict) -> bool:
+        url = params["url"]
+        if not str(url).startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")}
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_by_webhook())
+        self._webhook_wake.set()
+        return True
+
+    def _m_getWebhookInfo(self, params: dict) -> dict:
+        hook = self.webhook or {}
+        info = {"url": hook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+        if hook.get("allowed_updates"):
+            info["allowed_updates"] = hook["allowed_updates"]
+        return info
+
+    async def _deliver_by_webhook(self) -> None:
+        """POST the pending updates to the webhook, oldest first, until it is deleted."""
+        import aiohttp
+
+        delay = 0.05
+        connector = aiohttp.TCPConnector(force_close=True)  # a new connection per update
+        async with aiohttp.ClientSession(connector=connector) as session:
+            while self.webhook is not None:
+                if not self._updates:
+                    self._webhook_wake.clear()
+                    await self._webhook_wake.wait()
+                    continue
+                hook, update = self.webhook, self._updates[0]
+                allowed = hook.get("allowed_updates")
+                if allowed and not any(kind in update for kind in allowed):
+                    self._updates.pop(0)  # Telegram does not send what was not asked for
+                    continue
+                headers = {"Content-Type": "application/json"}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                try:
+                    async with session.post(hook["url"], data=json.dumps(update), headers=headers,
+                                            timeout=aiohttp.ClientTimeout(total=10)) as response:
+                        status, worker = response.status, response.headers.get("X-Worker-Id", "")
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    status, worker = 0, ""
+                self.webhook_deliveries.append((update["update_id"], status, worker))
+                if 200 <= status < 300:
+                    self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+                    delay = 0.05
+                else:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+
+    async def _stop_webhook(self) -> None:
+        self.webhook = None
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def _m_setMyCommands(self, params: dict) -> bool:
         commands = params["commands"]
@@ -567,6 +651,7 @@ class LoopbackBotAPI:
         update["update_id"] = update_id
         self._updates.append(update)
         self._new_update.set()
+        self._webhook_wake.set()
         return update_id
 
     def send_text(self, user_id: int, text: str, reply_to: SentMessage | None = None) -> int:
@@ -616,6 +701,22 @@ class LoopbackBotAPI:
         return self._push({"poll_answer": {"poll_id": poll_id, "user": self.users[user_id].as_dict(),
                                            "option_ids": option_ids,
                                            "option_persistent_ids": [f"{poll_id}-{i}" for i in option_ids]}})
+
+    def drop_gate(self, chat_id: int) -> None:
+        """The chat's held requests fail without effect (their sender died: Telegram never got
+        them), and its requests pass from now on."""
+        gate = self.gates.pop(chat_id, None)
+        self.gate_skip.pop(chat_id, None)
+        if gate is not None:
+            gate.dropped = True  # type: ignore[attr-defined]
+            gate.set()
+
+    def drop_poll_gate(self) -> None:
+        """A held confirming getUpdates fails without effect (nothing is confirmed)."""
+        gate, self.poll_gate = self.poll_gate, None
+        if gate is not None:
+            gate.dropped = True  # type: ignore[attr-defined]
+            gate.set()
 
     def block(self, user_id: int, blocked: bool = True) -> None:
         self.users[user_id].blocked = blocked

@@ -26,6 +26,13 @@ One run (`run_once(now)`) is a wave:
 
 Runs never overlap (a lock), and the dispatcher uses its own database connection, so its
 transactions never mix with a handler's on the shared one.
+
+Several workers (issue 9, bot/leader.py): only the elected leader runs the dispatcher, but a
+leader that is taking over may briefly run alongside one that lost its lock. On PostgreSQL the
+claim locks its rows with `FOR UPDATE SKIP LOCKED` (another dispatcher's rows are passed over,
+never claimed twice); a claim token names the worker (`<WORKER_ID>/<process>/<run>`), and a
+worker restarted under the same id takes back its dead process's claims at the next run, while
+other workers' claims wait out the lease.
 """
 from __future__ import annotations
 
@@ -62,6 +69,9 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 PAID_BROADCAST_RATE = constants.FloodLimit.PAID_MESSAGES_PER_SECOND  # 1000/s, with allow_paid_broadcast
+# This process, in claim tokens: claims of the same worker id from another process are a dead
+# predecessor's (worker ids are unique among live processes).
+PROCESS = uuid.uuid4().hex[:8]
 
 
 @dataclass
@@ -142,6 +152,11 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._instance = uuid.uuid4().hex[:8]
         self._runs = 0
+        # Who claims (issue 9): a claim token is `<worker id>/<process>/<run>`. A worker restarted
+        # under the same WORKER_ID takes back at once what its dead process held; the claims of
+        # other workers wait out `claim_lease` (they may be alive, only slow or cut off).
+        self.worker_id = getattr(settings, "worker_id", None) or "worker"
+        self._live_prefix = f"{self.worker_id}/{PROCESS}/"
         self.finished = asyncio.Event()  # set after every run (tests and the demo may wait on it)
 
     @property
@@ -156,15 +171,28 @@ class Dispatcher:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Database]:
-        """The dispatcher's own connection for this run (the shared one only for in-memory databases)."""
-        if self.shared_db is not None and self.shared_db.path == ":memory:":
+        """The bot's pooled database, or (run on its own, as in the benchmark) one for this run."""
+        if self.shared_db is not None:
             yield self.shared_db
             return
-        db = await Database(self.settings.database_path).open(migrate=False)
+        db = await Database(self.settings.database_target).open(migrate=False)
         try:
             yield db
         finally:
             await db.close()
+
+    async def take_back_own(self) -> tuple[int, int]:
+        """At a worker's start, leader or not: the claims its previous process (same WORKER_ID)
+        held when it died are due again at once (`claimed`, and `sending` as `run_once` treats
+        them), instead of waiting out the lease. Returns (claimed, sending) rows taken back."""
+        async with self._lock:
+            async with self._connection() as db:
+                own = await q.recover_own(db, self.worker_id, self._live_prefix, self.resend_uncertain,
+                                          iso(self.clock.now()))
+        if any(own):
+            log.warning("reminders: %d claim(s) this worker's previous process left are due again "
+                        "(%d of them may have been sent)", sum(own), own[1])
+        return own
 
     async def run_once(self, now: datetime | None = None) -> WaveReport:
         """Plan, claim, send and record everything due at `now` (default: the clock's time)."""
@@ -176,7 +204,7 @@ class Dispatcher:
             # only a stop that begins during the run ends it early (a tool may run it unstarted)
             stopping = (lambda: False) if self.is_stopping() else self.is_stopping
             async with self._connection() as db:
-                wave = _Wave(self, db, now, f"{self._instance}-{self._runs}", report, stopping)
+                wave = _Wave(self, db, now, f"{self._live_prefix}{self._instance}-{self._runs}", report, stopping)
                 await wave.run()
             report.seconds = self._monotonic() - started
             self.last_report = report
@@ -232,8 +260,13 @@ class _Wave:
         try:
             async with self.db_lock:
                 stale_before = iso(self.d.clock.now() - self.d.claim_lease)
-                self.report.recovered, self.report.uncertain = await q.recover_stale(
-                    self.db, self.d.resend_uncertain, stale_before, self.stamp())
+                own = await q.recover_own(self.db, self.d.worker_id, self.d._live_prefix,
+                                          self.d.resend_uncertain, self.stamp())
+                stale = await q.recover_stale(self.db, self.d.resend_uncertain, stale_before, self.stamp())
+                self.report.recovered, self.report.uncertain = own[0] + stale[0], own[1] + stale[1]
+                if any(own):
+                    log.warning("reminders: %d claim(s) this worker's previous process left are due again "
+                                "(%d of them may have been sent)", sum(own), own[1])
             self.writer = asyncio.create_task(self._writer())
             await self._pump()
         except asyncio.CancelledError:  # killed: nothing more is written; the next run recovers
@@ -311,6 +344,12 @@ class _Wave:
 
     async def _refill(self) -> bool:
         """Plan the next mothers and claim the next batch; False when nothing at all was due."""
+        try:
+            return await self._refill_batch()
+        finally:
+            self.changed.set()  # the pump waits for this, also when the refill failed
+
+    async def _refill_batch(self) -> bool:
         now_iso, cutoff = iso(self.now), iso(self.now - self.d.grace)
         async with self.db_lock:
             async with self.db.transaction():

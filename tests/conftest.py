@@ -1,9 +1,18 @@
-"""Shared fixtures: the real application against the loopback Bot API, with a fake clock."""
+"""Shared fixtures: the real application against the loopback Bot API, with a fake clock.
+
+Every test that uses the database (through `db_url`, `settings` or a driver) runs twice: on
+SQLite (a file in the test's folder) and on PostgreSQL (TEST_POSTGRES_URL, by default the
+server every machine of the project runs at 127.0.0.1:5432). Without a reachable server the
+PostgreSQL runs are skipped with one line; under CI (`CI` set) they fail instead.
+"""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import pytest
+
+from tests.pg import drop_database, postgres_database, truncate_all
 
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -16,9 +25,34 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def _pg_url():
+    """This test process's own PostgreSQL database (made afresh and migrated once a session,
+    dropped at its end; named by process, so two test runs on one machine never meet)."""
+    name = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    url = postgres_database(name)
+    yield url
+    drop_database(f"sn_test_{name}")
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+def db_url(db_kind, tmp_path, request) -> str:
+    """Where this test's database is: a fresh SQLite file, or the emptied PostgreSQL database."""
+    if db_kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("_pg_url")
+    truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(db_url) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                     telegram_retry_backoff_s=0.01)
 
 
@@ -26,9 +60,9 @@ ADMIN = 9001  # an administrator (ADMIN_TELEGRAM_IDS) in the `admin_driver` fixt
 
 
 @pytest.fixture
-async def admin_driver(tmp_path, clock):
+async def admin_driver(db_url, clock):
     """The real application with one administrator configured."""
-    settings = Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+    settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                         telegram_retry_backoff_s=0.01, admin_telegram_ids=[ADMIN])
     async for bot in _running(settings, clock):
         yield bot

@@ -41,11 +41,11 @@ def test_the_phase_rule_compares_with_the_sessions_start():
     assert phase_of(T0, T0, session_logged_before=True) == "post"         # tie, stored after: post
 
 
-async def test_refresh_keeps_a_tie_stored_before_and_never_turns_post_back(tmp_path):
+async def test_refresh_keeps_a_tie_stored_before_and_never_turns_post_back(db_url):
     from db.database import Database
     from db.queries import mothers, users
 
-    db = await Database(tmp_path / "phases.db").open()
+    db = await Database(db_url).open()
     await users.create_user(db, 1, "mother", "id", iso(T0))
     await mothers.create_mother(db, 1, "Sari", date(2026, 11, 29), True, "Asia/Makassar", None, iso(T0))
     sari = await mothers.get_mother(db, 1)

@@ -214,13 +214,13 @@ async def test_a_loss_is_left_out_of_the_milk_flow_comparison(driver):
     assert "1 ibu tidak dihitung dalam perbandingan ini karena bayinya meninggal" in summary
     assert "n = 3" in replies[-1].body or "3" in replies[-1].body
     # the export says which mothers are in loss, so an analysis of it can leave them out
-    _, tables = export_queries.research_tables(_ro(db.path), 5910)
+    _, tables = export_queries.research_tables(_ro(db.url), 5910)
     report_rows = list(tables[0].rows())
     status = {row[1]: row[-1] for row in report_rows}
     pseudonym = await db.fetchval("SELECT pseudonym FROM mother WHERE user_id = 3001")
     assert status[pseudonym] == "loss" and set(status.values()) == {"loss", "normal"}
 
 
-def _ro(path):
-    import sqlite3
-    return sqlite3.connect(path)
+def _ro(url):
+    from db.reader import connect_read_only
+    return connect_read_only(url)

@@ -45,7 +45,7 @@ def test_clinic_add_rejects_unknown_zone(env, capsys):
 
 def test_migrate_and_backup(env, capsys):
     assert cli.main(["migrate"]) == 0
-    assert "0001_foundation.sql" in capsys.readouterr().out
+    assert "0001_baseline" in capsys.readouterr().out
     cli.main(["clinic", "add", "Puskesmas Palu", "--timezone", "Asia/Makassar"])
     target = env / "backup" / "copy.db"
     assert cli.main(["backup", str(target)]) == 0

@@ -124,8 +124,8 @@ def browser():
 
 
 @pytest.fixture
-async def driver(tmp_path, clock):
-    settings = Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+async def driver(db_url, clock):
+    settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                         telegram_retry_backoff_s=0.01, dashboard_url="https://dasbor.example", dashboard_port=0)
     bot = BotDriver(settings, clock=clock)
     await bot.start()

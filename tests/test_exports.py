@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
+from db.reader import connect_read_only
 from datetime import datetime, timezone
 
 import openpyxl
@@ -173,7 +173,7 @@ async def test_register_streams_in_constant_memory_mode(tmp_path, driver):
 
     xlsxwriter.Workbook = Spy
     try:
-        register_export.write_register(driver.app.services.db.path, 3908, tmp_path / "r.xlsx",
+        register_export.write_register(driver.app.services.db.url, 3908, tmp_path / "r.xlsx",
                                        driver.app.services.clock.now(), driver.app.services.texts)
     finally:
         xlsxwriter.Workbook = real
@@ -330,7 +330,7 @@ async def test_a_large_range_is_split_into_complete_bundles(driver, tmp_path):
     now = driver.app.services.clock.now()
     start, end = fhir_export.date_range("d30", now, "Asia/Makassar")
     scope, counts, paths = fhir_export.write_fhir_bundle(
-        driver.app.services.db.path, 3908, tmp_path / "fhir.json", start, end, now, driver.app.services.texts,
+        driver.app.services.db.url, 3908, tmp_path / "fhir.json", start, end, now, driver.app.services.texts,
         max_reports=5)
     assert [p.name for p in paths] == ["fhir-1.json", "fhir-2.json", "fhir-3.json"]
     assert counts["QuestionnaireResponse"] == 12 and counts["mothers"] == 5 and counts["Patient"] >= 5
@@ -389,7 +389,7 @@ async def test_a_midwife_of_another_clinic_gets_nothing_of_this_one(driver):
     await export_flow.wait_for_exports(driver.app)
     assert len(documents(tia)) == before
     # the queries themselves take only her own id
-    conn = sqlite3.connect(db.path)
+    conn = connect_read_only(db.url)
     try:
         scope, tables = export_queries.research_tables(conn, 3911)
         assert scope.clinic_id == b.id
@@ -414,7 +414,7 @@ async def test_a_mother_or_companion_cannot_export(driver):
             assert replies[-1].body == "Perintah ini khusus untuk bidan yang terdaftar di Puskesmas.", data
     await export_flow.wait_for_exports(driver.app)
     assert not documents(sari) and not documents(budi)
-    conn = sqlite3.connect(db.path)
+    conn = connect_read_only(db.url)
     try:
         for not_a_midwife in (3001, 3201, 424242):
             with pytest.raises(NotAMidwife):

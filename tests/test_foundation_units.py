@@ -78,18 +78,19 @@ def test_log_lines_never_carry_a_token():
     assert "AAHdq" not in record.getMessage() and "<token>" in record.getMessage()
 
 
-async def test_migrations_are_versioned_and_idempotent(tmp_path):
+async def test_migrations_are_versioned_and_idempotent(db_url):
     versions = [version for version, _, _ in migration_files()]
     assert versions == sorted(set(versions)) and versions[0] == 1
-    db = await Database(tmp_path / "m.db").open()
+    db = await Database(db_url).open()
     assert await db.migrate() == []  # second run applies nothing
-    assert await db.fetchval("PRAGMA foreign_keys") == 1
-    assert await db.fetchval("PRAGMA journal_mode") == "wal"
+    if db.dialect == "sqlite":
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
     await db.close()
 
 
-async def test_transaction_rolls_back_on_error(tmp_path):
-    db = await Database(tmp_path / "t.db").open()
+async def test_transaction_rolls_back_on_error(db_url):
+    db = await Database(db_url).open()
     with pytest.raises(RuntimeError):
         async with db.transaction():
             await db.execute("INSERT INTO clinic(name, timezone, mother_code, created_at) VALUES ('A','Asia/Jakarta','c','t')")
@@ -98,11 +99,12 @@ async def test_transaction_rolls_back_on_error(tmp_path):
     await db.close()
 
 
-async def test_a_transaction_is_not_joined_by_another_task(tmp_path):
-    """A job's transaction and a handler's statement on the shared connection stay apart."""
+async def test_a_transaction_is_not_joined_by_another_task(db_url):
+    """A job's transaction and a handler's statement (another task) stay apart: the job's
+    rollback does not take the handler's row with it."""
     import asyncio
 
-    db = await Database(tmp_path / "tx.db").open()
+    db = await Database(db_url).open()
     inside = asyncio.Event()
     release = asyncio.Event()
 
@@ -120,7 +122,6 @@ async def test_a_transaction_is_not_joined_by_another_task(tmp_path):
         waiting = asyncio.ensure_future(db.execute(
             "INSERT INTO clinic(name, timezone, mother_code, created_at) VALUES ('handler', 'Asia/Jakarta', 'h', 't')"))
         await asyncio.sleep(0)
-        assert not waiting.done()  # it waits for the job's transaction to end
         release.set()
         await waiting
 

@@ -140,13 +140,13 @@ def test_build_is_fast():
 
 
 # ----------------------------------------------------------------- command line
-def test_cli_writes_the_kit(tmp_path, monkeypatch, capsys):
+def test_cli_writes_the_kit(tmp_path, db_url, monkeypatch, capsys):
     import asyncio
 
     from db.database import Database
 
-    database = tmp_path / "kit.db"
-    monkeypatch.setenv("DATABASE_PATH", str(database))
+    database = db_url
+    monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("BOT_USERNAME", "BenerBot")
 
     async def create():

@@ -30,10 +30,10 @@ async def add_companion_row(db, uid, mother_id, name="Budi", relation="husband")
 async def add_report(db, mother_id, at, flow, phase, day=3, role="mother", **details):
     cursor = await db.execute(
         "INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day, phase, milk_flow,"
-        " feeds_24h, wet_nappies_24h, breasts, danger_signs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " feeds_24h, wet_nappies_24h, breasts, danger_signs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (mother_id, mother_id, role, at, day, phase, flow, details.get("feeds"), details.get("wet"),
          details.get("breasts"), details.get("danger")))
-    return cursor.lastrowid
+    return cursor.rows[0]["id"]
 
 
 async def add_session(db, mother_id, at, slot_date, slot="morning", who="husband"):
@@ -52,9 +52,9 @@ async def add_quiz(db, uid, kind, score, finished_at):
 async def add_alert(db, mother_id, cause, opened_at, closed_at=None, detail=""):
     urgency = "urgent" if cause == "danger_sign" else "warning"
     cursor = await db.execute("INSERT INTO alert(mother_id, cause, urgency, detail, opened_at, closed_at, notified_at)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                               (mother_id, cause, urgency, detail, opened_at, closed_at, opened_at))
-    return cursor.lastrowid
+    return cursor.rows[0]["id"]
 
 
 def plain(message) -> str:

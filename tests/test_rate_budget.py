@@ -190,7 +190,7 @@ async def test_a_reply_outlives_a_telegram_outage_but_not_a_refusal():
         replying_to.reset(token)
 
 
-async def test_a_message_sent_during_six_seconds_of_502_is_answered(tmp_path, clock):
+async def test_a_message_sent_during_six_seconds_of_502_is_answered(db_url, clock):
     """End to end: the stand-in answers 502 for 6 s (of the limiter's injected time); the
     mother's /menu is still answered when it is back (before: 3 retries in 3.5 s, then lost)."""
     from bot.config import Settings
@@ -198,7 +198,7 @@ async def test_a_message_sent_during_six_seconds_of_502_is_answered(tmp_path, cl
     from loopback.driver import BotDriver
     from tests.test_onboarding import register_mother
 
-    settings = Settings(_env_file=None, database_path=tmp_path / "t.db", telegram_bot_token="0:placeholder",
+    settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                         telegram_retry_backoff_s=0.5)
     driver = BotDriver(settings, clock=clock)
     await driver.start()

@@ -31,8 +31,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Please use 'Bot.sendMessage'"),
               pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")]
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+def settings(db_url) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                     reminder_poll_seconds=0)
 
 

@@ -107,21 +107,21 @@ def test_typed_counts(typed, value):
 
 
 # ----------------------------------------------------------------- the pair tables kept by triggers
-async def _db(tmp_path):
+async def _db(db_url):
     from db.database import Database
     from db.queries import mothers, users
 
-    db = await Database(tmp_path / "pairs.db").open()
+    db = await Database(db_url).open()
     await users.create_user(db, 1, "mother", "id", "2026-11-30T00:00:00Z")
     await mothers.create_mother(db, 1, "Sari", date(2026, 11, 28), True, "Asia/Makassar",
                                 None, "2026-11-30T00:00:00Z")
     return db
 
 
-async def test_milk_pair_follows_every_change_of_the_reports(tmp_path):
+async def test_milk_pair_follows_every_change_of_the_reports(db_url):
     from db.queries import reports
 
-    db = await _db(tmp_path)
+    db = await _db(db_url)
 
     async def add(at, flow, phase):
         await db.execute("INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day,"
@@ -148,13 +148,13 @@ async def test_milk_pair_follows_every_change_of_the_reports(tmp_path):
     await db.close()
 
 
-async def test_quiz_pair_takes_first_finished_pre_and_latest_finished_post(tmp_path):
-    db = await _db(tmp_path)
+async def test_quiz_pair_takes_first_finished_pre_and_latest_finished_post(db_url):
+    db = await _db(db_url)
 
     async def attempt(kind, started, finished=None, score=None):
         cursor = await db.execute("INSERT INTO quiz_attempt(user_id, kind, lang, item_order, started_at, finished_at,"
-                                  " score) VALUES (1, ?, 'id', '[]', ?, ?, ?)", (kind, started, finished, score))
-        return cursor.lastrowid
+                                  " score) VALUES (1, ?, 'id', '[]', ?, ?, ?) RETURNING id", (kind, started, finished, score))
+        return cursor.rows[0]["id"]
 
     async def pair():
         return tuple(await db.fetchone("SELECT first_pre, latest_post FROM quiz_pair WHERE user_id = 1"))

@@ -28,8 +28,8 @@ PHONE = "+62 411 555123"
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, database_path=tmp_path / "test.db", telegram_bot_token="0:placeholder",
+def settings(db_url) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
                     telegram_retry_backoff_s=0.01, reminder_poll_seconds=0)
 
 

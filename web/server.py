@@ -378,16 +378,16 @@ class Dashboard:
             try:
                 if name == "register":
                     path = folder / f"register-puskesmas-{stamp}.xlsx"
-                    await asyncio.to_thread(write_register, self.db.path, session.midwife_id, path, view.now, texts)
+                    await asyncio.to_thread(write_register, self.db.url, session.midwife_id, path, view.now, texts)
                 elif name == "fhir":
                     scope = await clinic_scope.scope_of(self.db, session.midwife_id)
                     start, end = date_range(choice, view.now, scope.timezone)
                     path = folder / f"fhir-laporan-asi-{stamp}.json"
-                    await asyncio.to_thread(write_fhir_bundle, self.db.path, session.midwife_id, path, start, end,
+                    await asyncio.to_thread(write_fhir_bundle, self.db.url, session.midwife_id, path, start, end,
                                             view.now, texts)   # one file, however large: HTTP has no 50 MB limit
                 else:
                     _, files = await asyncio.to_thread(
-                        write_research_files, self.db.path, session.midwife_id, folder, stamp,
+                        write_research_files, self.db.url, session.midwife_id, folder, stamp,
                         texts.data(view.lang, "midwife.export.columns"),
                         texts.data(view.lang, "midwife.export.columns_header"))
                     path = next(p for n, p, _ in files if n == name)

@@ -6,9 +6,9 @@ A midwife reads alerts through `db.queries.clinic_scope`; this module serves the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.clock import iso
+from domain.clock import iso
 from db.database import Database
 from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
@@ -184,14 +184,18 @@ async def due_for_escalation(db: Database, now: datetime) -> list[Alert]:
     """Open alerts nobody took in time: urgent ones after the clinic's minutes (15), the others
     after its hours (24); each escalated once per opening."""
     rows = await db.fetchall(
-        f"SELECT {', '.join('a.' + c.strip() for c in ALERT_COLUMNS.split(','))} FROM alert a"
+        f"SELECT {', '.join('a.' + c.strip() for c in ALERT_COLUMNS.split(','))},"
+        " COALESCE(c.escalate_urgent_minutes, 15) AS urgent_minutes,"
+        " COALESCE(c.escalate_warning_hours, 24) AS warning_hours FROM alert a"
         " JOIN mother m ON m.user_id = a.mother_id LEFT JOIN clinic c ON c.id = m.clinic_id"
         " WHERE a.closed_at IS NULL AND a.taken_at IS NULL AND a.escalated_at IS NULL AND a.urgency <> 'info'"
-        " AND a.opened_at <= strftime('%Y-%m-%dT%H:%M:%SZ', :now, CASE a.urgency"
-        "   WHEN 'urgent' THEN '-' || COALESCE(c.escalate_urgent_minutes, 15) || ' minutes'"
-        "   ELSE '-' || COALESCE(c.escalate_warning_hours, 24) || ' hours' END)"
-        " ORDER BY a.opened_at", {"now": iso(now)})
-    return [row_to_alert(r) for r in rows]
+        " AND a.opened_at <= :now ORDER BY a.opened_at", {"now": iso(now)})
+
+    def due(row) -> bool:
+        wait = (timedelta(minutes=row["urgent_minutes"]) if row["urgency"] == "urgent"
+                else timedelta(hours=row["warning_hours"]))
+        return row["opened_at"] <= iso(now - wait)
+    return [row_to_alert(r) for r in rows if due(r)]
 
 
 async def mark_escalated(db: Database, alert_id: int, now: datetime) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import parse_iso
+from domain.clock import parse_iso
 from db.database import Database
 from db.queries import mothers as mothers_q
 from db.queries.clinic_scope import scope_of
@@ -30,11 +30,9 @@ def _maybe(text: str | None) -> datetime | None:
 
 
 async def _question_sql(db: Database) -> str:
-    """Her oldest unanswered question, once the helpdesk's table exists."""
-    if await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'question'"):
-        return ("(SELECT MIN(q.asked_at) FROM question q WHERE q.mother_id = m.user_id"
-                " AND q.answered_at IS NULL)")
-    return "NULL"
+    """Her oldest unanswered question."""
+    return ("(SELECT MIN(q.asked_at) FROM question q WHERE q.mother_id = m.user_id"
+            " AND q.answered_at IS NULL)")
 
 
 async def facts_of_clinic(db: Database, clinic_id: int) -> list[MotherFacts]:

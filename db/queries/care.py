@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import iso
+from domain.clock import iso
 from db.database import Database
 
 STATUSES = ("normal", "hospital", "loss")

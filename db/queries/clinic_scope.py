@@ -13,7 +13,7 @@ from typing import Any, Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import iso, parse_iso
+from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
@@ -79,13 +79,13 @@ async def cohort(db: Database, midwife_id: int, now: datetime) -> Cohort:
     week_ago = iso(now - timedelta(days=7))
     row = await db.fetchone(
         "SELECT COUNT(*) AS mothers,"
-        " COALESCE(SUM(EXISTS(SELECT 1 FROM milk_report r WHERE r.mother_id = m.user_id AND r.reported_at >= :since)"
-        "  OR EXISTS(SELECT 1 FROM massage_session s WHERE s.mother_id = m.user_id AND s.started_at >= :since)), 0)"
-        "  AS active,"
-        " COALESCE(SUM((SELECT COUNT(*) FROM massage_session s WHERE s.mother_id = m.user_id"
-        "  AND s.started_at >= :since)), 0) AS sessions_week,"
-        " COALESCE(SUM((SELECT COUNT(*) FROM alert a WHERE a.mother_id = m.user_id AND a.closed_at IS NULL)), 0)"
-        "  AS open_alerts"
+        " COALESCE(SUM(CASE WHEN EXISTS(SELECT 1 FROM milk_report r WHERE r.mother_id = m.user_id"
+        "  AND r.reported_at >= :since) OR EXISTS(SELECT 1 FROM massage_session s WHERE s.mother_id = m.user_id"
+        "  AND s.started_at >= :since) THEN 1 ELSE 0 END), 0) AS active,"
+        " CAST(COALESCE(SUM((SELECT COUNT(*) FROM massage_session s WHERE s.mother_id = m.user_id"
+        "  AND s.started_at >= :since)), 0) AS INTEGER) AS sessions_week,"
+        " CAST(COALESCE(SUM((SELECT COUNT(*) FROM alert a WHERE a.mother_id = m.user_id AND a.closed_at IS NULL)), 0)"
+        "  AS INTEGER) AS open_alerts"
         " FROM mother m WHERE m.clinic_id = :clinic", {"since": week_ago, "clinic": scope.clinic_id})
     return Cohort(scope, row["mothers"], row["active"], row["sessions_week"], row["open_alerts"])
 
@@ -126,15 +126,15 @@ async def today(db: Database, midwife_id: int, now: datetime) -> Today:
     params = {"clinic": scope.clinic_id, "week": iso(now - timedelta(days=7)), "month": iso(month),
               "nifas_from": (local.date() - timedelta(days=MAX_DAYS_AGO)).isoformat()}
     mothers = await db.fetchone(
-        "SELECT COUNT(*) AS followed, COALESCE(SUM(care_status = 'hospital'), 0) AS hospital,"
-        " COALESCE(SUM(flow = 'not_out'), 0) AS not_out, COALESCE(SUM(flow = 'not_smooth'), 0) AS not_smooth,"
-        " COALESCE(SUM(flow = 'smooth'), 0) AS smooth, COALESCE(SUM(flow IS NULL), 0) AS no_report"
+        "SELECT COUNT(*) AS followed, COALESCE(SUM(CASE WHEN care_status = 'hospital' THEN 1 ELSE 0 END), 0) AS hospital,"
+        " COALESCE(SUM(CASE WHEN flow = 'not_out' THEN 1 ELSE 0 END), 0) AS not_out, COALESCE(SUM(CASE WHEN flow = 'not_smooth' THEN 1 ELSE 0 END), 0) AS not_smooth,"
+        " COALESCE(SUM(CASE WHEN flow = 'smooth' THEN 1 ELSE 0 END), 0) AS smooth, COALESCE(SUM(CASE WHEN flow IS NULL THEN 1 ELSE 0 END), 0) AS no_report"
         " FROM (SELECT m.care_status, (SELECT r.milk_flow FROM milk_report r WHERE r.mother_id = m.user_id"
         "  ORDER BY r.reported_at DESC, r.id DESC LIMIT 1) AS flow"
         "  FROM mother m WHERE m.clinic_id = :clinic AND m.care_status <> 'loss'"
-        "  AND m.delivery_date >= :nifas_from)", params)
+        "  AND m.delivery_date >= :nifas_from) followed", params)
     alerts = await db.fetchone(
-        "SELECT COALESCE(SUM(a.urgency = 'urgent'), 0) AS urgent, COALESCE(SUM(a.urgency = 'warning'), 0) AS warning,"
+        "SELECT COALESCE(SUM(CASE WHEN a.urgency = 'urgent' THEN 1 ELSE 0 END), 0) AS urgent, COALESCE(SUM(CASE WHEN a.urgency = 'warning' THEN 1 ELSE 0 END), 0) AS warning,"
         " MIN(CASE WHEN a.taken_at IS NULL THEN a.opened_at END) AS untaken_since"
         " FROM alert a JOIN mother m ON m.user_id = a.mother_id"
         " WHERE m.clinic_id = :clinic AND a.closed_at IS NULL AND a.urgency IN ('urgent', 'warning')", params)
@@ -255,7 +255,7 @@ async def mothers_page(db: Database, midwife_id: int, now: datetime, page: int =
     nifas_from = local_today(now, scope.timezone) - timedelta(days=MAX_DAYS_AGO)
     params = {"clinic": scope.clinic_id, "since3": iso(now - timedelta(days=3))}
     alerts = {r[0]: (r[1], r[2]) for r in await db.fetchall(
-        "SELECT a.mother_id, MAX(a.urgency = 'urgent'), COUNT(*) FROM alert a JOIN mother m ON m.user_id = a.mother_id"
+        "SELECT a.mother_id, MAX(CASE WHEN a.urgency = 'urgent' THEN 1 ELSE 0 END), COUNT(*) FROM alert a JOIN mother m ON m.user_id = a.mother_id"
         " WHERE m.clinic_id = :clinic AND a.closed_at IS NULL GROUP BY a.mother_id", params)}
     sessions = {r[0]: r[1] for r in await db.fetchall(
         "SELECT s.mother_id, COUNT(*) FROM massage_session s JOIN mother m ON m.user_id = s.mother_id"

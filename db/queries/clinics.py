@@ -60,10 +60,10 @@ async def create_clinic(db: Database, name: str, timezone: str, now: str, distri
     async with db.transaction():
         cursor = await db.execute(
             "INSERT INTO clinic(name, timezone, mother_code, created_at, district, phone, whatsapp)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (name, timezone, new_code(), now, district, phone, whatsapp),
         )
-        clinic_id = cursor.lastrowid
+        clinic_id = cursor.rows[0]["id"]
         midwife_code = await _insert_midwife_code(db, clinic_id, now)
     clinic = await get_clinic(db, clinic_id)
     assert clinic is not None

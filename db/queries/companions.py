@@ -46,8 +46,8 @@ async def mother_for_invite(db: Database, code: str) -> int | None:
 async def link(db: Database, mother_id: int, companion_id: int, relation: str, display_name: str, now: str) -> bool:
     """Link a companion to a mother; False if they were linked already."""
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO companion_link(mother_id, companion_id, relation, display_name, created_at)"
-        " VALUES (?, ?, ?, ?, ?)", (mother_id, companion_id, relation, display_name, now))
+        "INSERT INTO companion_link(mother_id, companion_id, relation, display_name, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (mother_id, companion_id, relation, display_name, now))
     return cursor.rowcount == 1
 
 

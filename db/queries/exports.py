@@ -16,12 +16,12 @@ Three exports use them:
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterator
 
-from bot.clock import iso
+from db.reader import ReadOnlyConnection
+from domain.clock import iso
 from db.queries.clinic_scope import NotAMidwife, Scope
 
 Rows = Callable[[], Iterator[tuple]]   # a fresh stream of rows each call
@@ -30,7 +30,7 @@ _SCOPE = ("SELECT w.user_id, c.id, c.name, c.timezone FROM midwife w JOIN clinic
           " WHERE w.user_id = ?")
 
 
-def scope_of(conn: sqlite3.Connection, midwife_id: int) -> Scope:
+def scope_of(conn: ReadOnlyConnection, midwife_id: int) -> Scope:
     """Her clinic (the only clinic whose rows she may export); raises `NotAMidwife` otherwise."""
     row = conn.execute(_SCOPE, (midwife_id,)).fetchone()
     if row is None:
@@ -38,7 +38,9 @@ def scope_of(conn: sqlite3.Connection, midwife_id: int) -> Scope:
     return Scope(*row)
 
 
-def _stream(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> Rows:
+def _stream(conn: ReadOnlyConnection, sql: str, params: tuple | dict) -> Rows:
+    sql = _dialect_sql(conn.dialect, sql)
+
     def rows() -> Iterator[tuple]:
         cursor = conn.execute(sql, params)
         try:
@@ -47,6 +49,25 @@ def _stream(conn: sqlite3.Connection, sql: str, params: tuple | dict) -> Rows:
         finally:
             cursor.close()
     return rows
+
+
+# What SQLite and PostgreSQL spell differently: a session's day of life, the companions joined.
+_DIALECT = {
+    "sqlite": {"{SLOT_DAY}": "CAST(julianday(s.slot_date) - julianday(m.delivery_date) AS INTEGER) + 1",
+               "{COMPANIONS}": "(SELECT GROUP_CONCAT(x.display_name || '|' || x.relation, char(31)) FROM"
+                               " (SELECT l.display_name, l.relation FROM companion_link l"
+                               " WHERE l.mother_id = m.user_id ORDER BY l.created_at, l.companion_id) x)"},
+    "postgresql": {"{SLOT_DAY}": "(CAST(s.slot_date AS date) - CAST(m.delivery_date AS date)) + 1",
+                   "{COMPANIONS}": "(SELECT string_agg(l.display_name || '|' || l.relation, chr(31)"
+                                   " ORDER BY l.created_at, l.companion_id) FROM companion_link l"
+                                   " WHERE l.mother_id = m.user_id)"},
+}
+
+
+def _dialect_sql(dialect: str, sql: str) -> str:
+    for marker, spelling in _DIALECT[dialect].items():
+        sql = sql.replace(marker, spelling)
+    return sql
 
 
 # ----------------------------------------------------------------- research export (pseudonymous)
@@ -72,7 +93,7 @@ _EXPORT_REPORTS = (
     " ORDER BY m.pseudonym, r.reported_at, r.id")
 _EXPORT_SESSIONS = (
     "SELECT s.id, m.pseudonym, s.slot_date, s.slot,"
-    " CAST(julianday(s.slot_date) - julianday(m.delivery_date) AS INTEGER) + 1,"
+    " {SLOT_DAY},"
     " s.started_at, s.duration_s, s.completed, s.who, s.feeling, s.source"
     " FROM mother m JOIN massage_session s ON s.mother_id = m.user_id WHERE m.clinic_id = ?"
     " ORDER BY m.pseudonym, s.started_at, s.id")
@@ -94,7 +115,7 @@ _EXPORT_QUIZ = (
     " q.score FROM people p JOIN quiz_attempt q ON q.user_id = p.uid ORDER BY p.participant, q.started_at, q.id")
 
 
-def research_tables(conn: sqlite3.Connection, midwife_id: int) -> tuple[Scope, list[Table]]:
+def research_tables(conn: ReadOnlyConnection, midwife_id: int) -> tuple[Scope, list[Table]]:
     """The clinic's reports, sessions and quiz attempts for research: mothers only by pseudonym
     (companions as pseudonym + -C1, -C2), never by name or Telegram id."""
     scope = scope_of(conn, midwife_id)
@@ -126,10 +147,8 @@ class RegisterStreams:
 _REG_MOTHERS = (
     "SELECT m.user_id, m.display_name, m.pseudonym, m.delivery_date, m.birth_time, m.timezone,"
     " m.clinic_chosen_at, m.care_status, m.care_status_at, m.created_at,"
-    " (SELECT GROUP_CONCAT(x.display_name || '|' || x.relation, char(31)) FROM"
-    "   (SELECT l.display_name, l.relation FROM companion_link l WHERE l.mother_id = m.user_id"
-    "    ORDER BY l.created_at, l.companion_id) x)"
-    " FROM mother m WHERE m.clinic_id = :clinic ORDER BY m.display_name COLLATE NOCASE, m.user_id")
+    " {COMPANIONS}"
+    " FROM mother m WHERE m.clinic_id = :clinic ORDER BY LOWER(m.display_name), m.user_id")
 # id, mother name, pseudonym, timezone, reported_at, postpartum_day, phase, reporter_role, reporter name
 # (the companion's, '' for the mother), milk_flow, feeds_24h, wet_nappies_24h, breasts, danger_signs
 _REG_REPORTS = (
@@ -143,7 +162,7 @@ _REG_REPORTS = (
 # who, feeling, source
 _REG_SESSIONS = (
     "SELECT s.id, m.display_name, m.pseudonym, m.timezone, s.slot_date, s.slot,"
-    " CAST(julianday(s.slot_date) - julianday(m.delivery_date) AS INTEGER) + 1,"
+    " {SLOT_DAY},"
     " s.started_at, s.duration_s, s.completed, s.who, s.feeling, s.source"
     " FROM mother m JOIN massage_session s ON s.mother_id = m.user_id WHERE m.clinic_id = :clinic"
     " ORDER BY s.started_at, s.id")
@@ -174,7 +193,7 @@ _REG_QUESTIONS = (
     " WHERE m.clinic_id = :clinic ORDER BY q.asked_at, q.id")
 
 
-def register_streams(conn: sqlite3.Connection, midwife_id: int) -> RegisterStreams:
+def register_streams(conn: ReadOnlyConnection, midwife_id: int) -> RegisterStreams:
     """The clinic's own record for its register: mothers with names and companions, reports,
     sessions, quizzes, alerts and questions with who took them and when. Times stay UTC here."""
     scope = scope_of(conn, midwife_id)
@@ -199,7 +218,7 @@ _FHIR_REPORTS = (
     " ORDER BY m.pseudonym, r.reported_at, r.id")
 
 
-def fhir_reports(conn: sqlite3.Connection, midwife_id: int, start: datetime, end: datetime) -> tuple[Scope, Rows]:
+def fhir_reports(conn: ReadOnlyConnection, midwife_id: int, start: datetime, end: datetime) -> tuple[Scope, Rows]:
     """The clinic's milk reports made in [start, end] (UTC), with their mothers, for FHIR."""
     scope = scope_of(conn, midwife_id)
     return scope, _stream(conn, _FHIR_REPORTS, {"clinic": scope.clinic_id, "start": iso(start), "end": iso(end)})

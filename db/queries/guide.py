@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import iso, parse_iso
+from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries.mothers import Mother, get_mother
 
@@ -82,9 +82,9 @@ async def fresh_check(db: Database, mother_id: int, since: str) -> bool:
 async def start_safety_check(db: Database, mother_id: int, user_id: int, now: str, kind: str = "full") -> int:
     assert kind in ("full", "short")
     cursor = await db.execute(
-        "INSERT INTO safety_check(mother_id, checked_by, started_at, kind) VALUES (?, ?, ?, ?)",
+        "INSERT INTO safety_check(mother_id, checked_by, started_at, kind) VALUES (?, ?, ?, ?) RETURNING id",
         (mother_id, user_id, now, kind))
-    return cursor.lastrowid
+    return cursor.rows[0]["id"]
 
 
 async def get_safety_check(db: Database, check_id: int) -> SafetyCheck | None:
@@ -134,7 +134,7 @@ async def forget_file_id(db: Database, name: str, content_hash: str) -> None:
 
 # ----------------------------------------------------------------- progress
 async def _progress_row(db: Database, user_id: int) -> None:
-    await db.execute("INSERT OR IGNORE INTO guide_progress(user_id) VALUES (?)", (user_id,))
+    await db.execute("INSERT INTO guide_progress(user_id) VALUES (?) ON CONFLICT DO NOTHING", (user_id,))
 
 
 async def mark_once(db: Database, user_id: int, column: str, now: str) -> bool:
@@ -192,9 +192,9 @@ async def create_session(db: Database, *, mother_id: int, user_id: int, chat_id:
                          minutes: int) -> int | None:
     """A running session; None if this user has one running already (one timer per person)."""
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO guided_session(mother_id, user_id, chat_id, started_at, minutes, last_edit_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)", (mother_id, user_id, chat_id, iso(started_at), minutes, iso(started_at)))
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+        "INSERT INTO guided_session(mother_id, user_id, chat_id, started_at, minutes, last_edit_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id", (mother_id, user_id, chat_id, iso(started_at), minutes, iso(started_at)))
+    return cursor.rows[0]["id"] if cursor.rows else None
 
 
 async def set_message(db: Database, session_id: int, message_id: int) -> None:

@@ -41,7 +41,7 @@ async def create_mother(db: Database, user_id: int, display_name: str, delivery_
                         timezone: str, clinic_id: int | None, now: str) -> None:
     await db.execute(
         "INSERT INTO mother(user_id, display_name, delivery_date, first_child, timezone, clinic_id, pseudonym,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO NOTHING",  # handled again
         (user_id, display_name, delivery_date.isoformat(), int(first_child), timezone, clinic_id,
          "M-" + secrets.token_hex(4).upper(), now),
     )

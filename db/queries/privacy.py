@@ -72,17 +72,17 @@ async def collect(db: Database, user_id: int) -> dict[str, list[dict[str, Any]]]
     """Every row about this user, table by table, each row once (a report she made about herself
     names her twice); codes and pseudonyms left out: they are keys, not data."""
     found: dict[str, list[dict[str, Any]]] = {}
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple] = set()
     for table, column in PERSONAL_TABLES:
         if (table, column) in ERASE_ONLY:
             continue
-        rows = await db.fetchall(f"SELECT rowid AS _rowid_, * FROM {table} WHERE {column} = ?", (user_id,))
+        rows = await db.fetchall(f"SELECT * FROM {table} WHERE {column} = ?", (user_id,))
         for row in rows:
-            if (table, row["_rowid_"]) in seen:
+            key = (table, tuple(row))   # the same row found through another of her columns
+            if key in seen:
                 continue
-            seen.add((table, row["_rowid_"]))
-            found.setdefault(table, []).append(
-                {k: row[k] for k in row.keys() if k != "_rowid_" and k not in HIDDEN_COLUMNS})
+            seen.add(key)
+            found.setdefault(table, []).append({k: row[k] for k in row.keys() if k not in HIDDEN_COLUMNS})
     return found
 
 

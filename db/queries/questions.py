@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import iso, parse_iso
+from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries import clinic_scope
 from db.queries.clinic_scope import NotYourClinic
@@ -95,9 +95,9 @@ async def create_question(db: Database, *, mother: Mother, asked_by: int, asker_
                           report_id: int | None, outside_hours: bool, now: datetime) -> Question:
     cursor = await db.execute(
         "INSERT INTO question(mother_id, asked_by, asker_role, clinic_id, asked_day, report_id, outside_hours,"
-        " asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (mother.user_id, asked_by, asker_role, mother.clinic_id, day, report_id, int(outside_hours), iso(now)))
-    question = await get_question(db, cursor.lastrowid)
+    question = await get_question(db, cursor.rows[0]["id"])
     assert question is not None
     return question
 
@@ -108,9 +108,9 @@ async def add_part(db: Database, question_id: int, sender_id: int, part: str, ki
         raise ValueError(f"unknown kind {kind!r}")
     cursor = await db.execute(
         "INSERT INTO question_message(question_id, sender_id, part, kind, text, file_id, chat_message_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now)))
-    return Part(cursor.lastrowid, question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now))
+    return Part(cursor.rows[0]["id"], question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now))
 
 
 async def parts_of(db: Database, question_id: int, part: str | None = None) -> list[Part]:
@@ -128,8 +128,8 @@ async def parts_of(db: Database, question_id: int, part: str | None = None) -> l
 async def add_copy(db: Database, question_id: int, recipient_id: int, kind: str, message_id: int, header: bool,
                    now: datetime) -> None:
     await db.execute(
-        "INSERT OR IGNORE INTO question_copy(question_id, recipient_id, recipient_kind, message_id, header, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)", (question_id, recipient_id, kind, message_id, int(header), iso(now)))
+        "INSERT INTO question_copy(question_id, recipient_id, recipient_kind, message_id, header, at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (question_id, recipient_id, kind, message_id, int(header), iso(now)))
 
 
 async def copies_of(db: Database, question_id: int, header_only: bool = False) -> list[Copy]:

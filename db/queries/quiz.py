@@ -36,9 +36,9 @@ async def create_attempt(db: Database, user_id: int, kind: str, lang: str, item_
                          option_orders: list[list[int]], now: str) -> int:
     cursor = await db.execute(
         "INSERT INTO quiz_attempt(user_id, kind, lang, item_order, option_order, started_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (user_id, kind, lang, json.dumps(item_ids), json.dumps(option_orders), now))
-    return cursor.lastrowid
+    return cursor.rows[0]["id"]
 
 
 async def get_attempt(db: Database, attempt_id: int) -> Attempt | None:
@@ -73,8 +73,8 @@ async def record_answer(db: Database, attempt: Attempt, position: int, chosen: i
     if await answered_count(db, attempt.id) != position:
         return False
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO quiz_answer(attempt_id, item_id, chosen, correct, answered_at)"
-        " VALUES (?, ?, ?, ?, ?)", (attempt.id, attempt.item_ids[position], chosen, int(correct), now))
+        "INSERT INTO quiz_answer(attempt_id, item_id, chosen, correct, answered_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (attempt.id, attempt.item_ids[position], chosen, int(correct), now))
     return cursor.rowcount == 1
 
 
@@ -108,8 +108,10 @@ class PollTarget:
 async def map_poll(db: Database, poll_id: str, attempt_id: int, position: int, chat_id: int, message_id: int,
                    now: str) -> None:
     await db.execute(
-        "INSERT OR REPLACE INTO quiz_poll(poll_id, attempt_id, position, chat_id, message_id, sent_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)", (poll_id, attempt_id, position, chat_id, message_id, now))
+        "INSERT INTO quiz_poll(poll_id, attempt_id, position, chat_id, message_id, sent_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id) DO UPDATE SET attempt_id = excluded.attempt_id,"
+        " position = excluded.position, chat_id = excluded.chat_id, message_id = excluded.message_id,"
+        " sent_at = excluded.sent_at", (poll_id, attempt_id, position, chat_id, message_id, now))
 
 
 async def poll_target(db: Database, poll_id: str) -> PollTarget | None:

@@ -54,8 +54,9 @@ class Delivery:
         return self.recipient_id == self.mother_id
 
 
-def _ids(values: Iterable[int]) -> str:
-    return json.dumps(list(values))
+def _ids(values: Iterable[int]) -> tuple[int, ...]:
+    """Ids for an `IN ?` parameter (expanded into one placeholder each)."""
+    return tuple(values)
 
 
 # ----------------------------------------------------------------- preferences
@@ -75,8 +76,8 @@ def _plan(row) -> MotherPlan:
 async def mother_plan(db: Database, mother_id: int, now: str) -> MotherPlan | None:
     """Her reminder settings (created with defaults if missing), or None if she is no mother."""
     await db.execute(
-        "INSERT OR IGNORE INTO reminder_pref(mother_id, next_check_at, updated_at)"
-        " SELECT user_id, ?, ? FROM mother WHERE user_id = ?", (now, now, mother_id))
+        "INSERT INTO reminder_pref(mother_id, next_check_at, updated_at)"
+        " SELECT user_id, ?, ? FROM mother WHERE user_id = ? ON CONFLICT DO NOTHING", (now, now, mother_id))
     row = await db.fetchone(_PLAN + " WHERE p.mother_id = ?", (mother_id,))
     return None if row is None else _plan(row)
 
@@ -150,7 +151,7 @@ async def companions_of(db: Database, mother_ids: Sequence[int]) -> dict[int, li
         "SELECT l.mother_id, l.companion_id, r.until FROM companion_link l"
         " JOIN app_user u ON u.telegram_id = l.companion_id AND u.active = 1"
         " LEFT JOIN reminder_mute r ON r.user_id = l.companion_id"
-        " WHERE l.mother_id IN (SELECT value FROM json_each(?)) ORDER BY l.created_at",
+        " WHERE l.mother_id IN ? ORDER BY l.created_at",
         (_ids(mother_ids),))
     found: dict[int, list[tuple[int, str | None]]] = {}
     for row in rows:
@@ -161,8 +162,8 @@ async def companions_of(db: Database, mother_ids: Sequence[int]) -> dict[int, li
 async def insert_deliveries(db: Database, rows: Sequence[tuple]) -> None:
     """(recipient, mother, slot_date, slot, due_at, status, reason, now) rows; one per key, ever."""
     await db.executemany(
-        "INSERT OR IGNORE INTO reminder_delivery(recipient_id, mother_id, slot_date, slot, due_at, status,"
-        " reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "INSERT INTO reminder_delivery(recipient_id, mother_id, slot_date, slot, due_at, status,"
+        " reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
 
 async def set_next_checks(db: Database, rows: Sequence[tuple[str | None, str, int]]) -> None:
@@ -205,11 +206,11 @@ _HOLD = ("EXISTS (SELECT 1 FROM alert a WHERE a.mother_id = reminder_delivery.mo
          " AND a.closed_at IS NULL AND a.urgency = 'urgent')")
 # ... and her own morning slot asks her whether she has been seen instead.
 _CHECKIN = f"(recipient_id = mother_id AND slot = 'morning' AND {_HOLD})"
-_NOT_CHECKIN = "reason IS NOT 'checkin'"
+_NOT_CHECKIN = "(reason IS NULL OR reason <> 'checkin')"  # portable (SQLite's `IS NOT` is not PostgreSQL's)
 
 _DELIVERY = ("SELECT d.id, d.recipient_id, d.mother_id, d.slot_date, d.slot, d.due_at, d.status, d.message_id,"
              " d.snoozes, u.language, m.display_name AS mother_name, m.timezone, l.relation,"
-             " COALESCE(d.reason = 'checkin', 0) AS checkin"
+             " CASE WHEN d.reason = 'checkin' THEN 1 ELSE 0 END AS checkin"
              " FROM reminder_delivery d JOIN app_user u ON u.telegram_id = d.recipient_id"
              " JOIN mother m ON m.user_id = d.mother_id"
              " LEFT JOIN companion_link l ON l.mother_id = d.mother_id AND l.companion_id = d.recipient_id")
@@ -217,6 +218,43 @@ _DELIVERY = ("SELECT d.id, d.recipient_id, d.mother_id, d.slot_date, d.slot, d.d
 
 def _delivery(row) -> Delivery:
     return Delivery(*row[:-1], checkin=bool(row[-1]))
+
+
+def _skip_locked(db: Database) -> str:
+    """PostgreSQL: several dispatchers (a leader and one that is taking over) may claim at once;
+    each locks the rows it picks and passes over the rows another one has locked, so no row is
+    claimed twice and nobody waits. SQLite has one writer at a time (BEGIN IMMEDIATE): as is."""
+    return " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
+
+
+def claim_owner(token: str | None) -> str | None:
+    """The worker id a claim token names (`<worker id>/<process>/<run>`), None for older tokens."""
+    if not token or "/" not in token:
+        return None
+    return token.rsplit("/", 2)[0]
+
+
+async def recover_own(db: Database, worker: str, live_prefix: str, resend_uncertain: bool,
+                      now: str) -> tuple[int, int]:
+    """Claims of an earlier process of this same worker (`worker`, a token not starting with
+    `live_prefix`, this process's): it died holding them, so they are taken back at once, without
+    waiting out the lease (another worker's claims still wait). Like `recover_stale` otherwise."""
+    mine = "substr(claim_token, 1, :wlen) = :wprefix AND substr(claim_token, 1, :llen) != :live"
+    params = {"now": now, "wlen": len(worker) + 1, "wprefix": worker + "/", "llen": len(live_prefix),
+              "live": live_prefix}
+    cursor = await db.execute(
+        "UPDATE reminder_delivery SET status = 'pending', claim_token = NULL, updated_at = :now"
+        f" WHERE status = 'claimed' AND {mine}", params)
+    reclaimed = cursor.rowcount
+    if resend_uncertain:
+        cursor = await db.execute(
+            "UPDATE reminder_delivery SET status = 'pending', reason = 'uncertain', claim_token = NULL,"
+            f" updated_at = :now WHERE status = 'sending' AND {mine}", params)
+    else:
+        cursor = await db.execute(
+            "UPDATE reminder_delivery SET status = 'failed', reason = 'uncertain', updated_at = :now"
+            f" WHERE status = 'sending' AND {mine}", params)
+    return reclaimed, cursor.rowcount
 
 
 async def claim(db: Database, now: str, cutoff: str, limit: int, token: str,
@@ -240,7 +278,8 @@ async def claim(db: Database, now: str, cutoff: str, limit: int, token: str,
         f"  WHEN {_SESSION_LOGGED} THEN 'logged' WHEN reason = 'checkin' THEN NULL ELSE reason END,"
         " claim_token = :token, claimed_at = :stamp, updated_at = :stamp"
         " WHERE id IN (SELECT id FROM reminder_delivery WHERE status IN ('pending', 'snoozed')"
-        "  AND due_at <= :now ORDER BY due_at, id LIMIT :limit)"
+        f"  AND due_at <= :now ORDER BY due_at, id LIMIT :limit{_skip_locked(db)})"
+        "  AND status IN ('pending', 'snoozed')"
         " RETURNING id, status",
         {"now": now, "cutoff": cutoff, "limit": limit, "token": token, "stamp": stamp or now})
     settled: dict[str, int] = {}
@@ -252,7 +291,7 @@ async def claim(db: Database, now: str, cutoff: str, limit: int, token: str,
             settled[row["status"]] = settled.get(row["status"], 0) + 1
     if not claimed:
         return [], settled
-    details = await db.fetchall(_DELIVERY + " WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.due_at, d.id",
+    details = await db.fetchall(_DELIVERY + " WHERE d.id IN ? ORDER BY d.due_at, d.id",
                                 (_ids(claimed),))
     return [_delivery(row) for row in details], settled
 
@@ -267,9 +306,9 @@ async def mark_sending(db: Database, delivery_id: int, token: str, now: str) -> 
 
 async def mark_sending_many(db: Database, ids: Sequence[int], token: str, now: str) -> set[int]:
     """`mark_sending` for a group in one statement; returns the ids that were marked."""
-    rows = await db.conn.execute_fetchall(
+    rows = await db.fetchall(
         "UPDATE reminder_delivery SET status = 'sending', attempts = attempts + 1, updated_at = ?"
-        " WHERE id IN (SELECT value FROM json_each(?)) AND claim_token = ? AND status IN ('claimed', 'sending')"
+        " WHERE id IN ? AND claim_token = ? AND status IN ('claimed', 'sending')"
         " RETURNING id", (now, _ids(ids), token))
     return {row["id"] for row in rows}
 
@@ -293,9 +332,9 @@ async def record_many(db: Database, outcomes: Sequence[tuple[int, str, int | Non
         sent = [delivery_id for delivery_id, status, _, _ in outcomes if status == "sent"]
         if not sent:
             return set()
-        rows = await db.conn.execute_fetchall(
+        rows = await db.fetchall(
             "UPDATE reminder_delivery SET status = 'done', reason = 'logged', updated_at = ?"
-            f" WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sent' AND {_NOT_CHECKIN}"
+            f" WHERE id IN ? AND status = 'sent' AND {_NOT_CHECKIN}"
             f" AND {_SESSION_LOGGED} RETURNING id",
             (now, _ids(sent)))
     return {row["id"] for row in rows}
@@ -311,7 +350,7 @@ async def unmark_sending(db: Database, delivery_id: int, token: str, now: str) -
 async def record(db: Database, delivery_id: int, token: str, status: str, now: str,
                  message_id: int | None = None, reason: str | None = None) -> str | None:
     """The outcome of a send; returns the stored status ('done' if the slot was logged meanwhile)."""
-    rows = await db.conn.execute_fetchall(  # one round trip to the database thread
+    rows = await db.fetchall(  # one round trip to the database thread
         "UPDATE reminder_delivery SET"
         f" status = CASE WHEN :status = 'sent' AND {_NOT_CHECKIN} AND {_SESSION_LOGGED} THEN 'done'"
         " ELSE :status END,"
@@ -327,7 +366,7 @@ async def release(db: Database, ids: Sequence[int], token: str, now: str) -> Non
     """Claims this run will not send after all (it is stopping): due again for the next run."""
     await db.execute(
         "UPDATE reminder_delivery SET status = 'pending', claim_token = NULL, updated_at = ?"
-        " WHERE id IN (SELECT value FROM json_each(?)) AND claim_token = ? AND status = 'claimed'",
+        " WHERE id IN ? AND claim_token = ? AND status = 'claimed'",
         (now, _ids(ids), token))
 
 
@@ -363,7 +402,7 @@ async def close_slot(db: Database, mother_id: int, slot_date: str, slot: str, no
     ids = [row["id"] for row in rows if row["message_id"] is not None]
     if not ids:
         return []
-    details = await db.fetchall(_DELIVERY + " WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id",
+    details = await db.fetchall(_DELIVERY + " WHERE d.id IN ? ORDER BY d.id",
                                 (_ids(ids),))
     return [_delivery(row) for row in details]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.clock import iso, parse_iso
+from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries import companions, mothers
 from db.queries.mothers import Mother
@@ -89,9 +89,9 @@ async def add_report(db: Database, *, mother: Mother, reported_by: int, reporter
     phase = phase_of(now, parse_iso(first) if first else None, session_logged_before=first is not None)
     cursor = await db.execute(
         "INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day, phase,"
-        " milk_flow) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " milk_flow) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (mother.user_id, reported_by, reporter_role, iso(now), day_of(mother, now), phase, milk_flow))
-    report = await get_report(db, cursor.lastrowid)
+    report = await get_report(db, cursor.rows[0]["id"])
     assert report is not None
     return report
 
@@ -198,9 +198,9 @@ async def quiet_mothers(db: Database, earliest_delivery: date) -> list[Quiet]:
     rows = await db.fetchall(
         "SELECT m.user_id, m.display_name, m.delivery_date, m.first_child, m.timezone, m.clinic_id, m.pseudonym,"
         " m.created_at, c.reminder_days, a.opened_at, a.closed_at,"
-        " NULLIF(MAX(COALESCE((SELECT MAX(r.reported_at) FROM milk_report r WHERE r.mother_id = m.user_id), ''),"
-        "            COALESCE((SELECT MAX(s.started_at) FROM massage_session s WHERE s.mother_id = m.user_id), '')),"
-        "        '') AS last_activity"
+        " (SELECT MAX(t) FROM (SELECT MAX(r.reported_at) AS t FROM milk_report r WHERE r.mother_id = m.user_id"
+        "  UNION ALL SELECT MAX(s.started_at) FROM massage_session s WHERE s.mother_id = m.user_id) latest)"
+        " AS last_activity"
         " FROM mother m JOIN app_user u ON u.telegram_id = m.user_id"
         " LEFT JOIN clinic c ON c.id = m.clinic_id"
         " LEFT JOIN alert a ON a.mother_id = m.user_id AND a.cause = 'inactive'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import iso
+from domain.clock import iso
 from db.database import Database
 from domain.slots import slot_of
 
@@ -37,10 +37,11 @@ async def log_session(db: Database, *, mother_id: int, timezone: str, logged_by:
     new = cursor.rowcount == 1
     if not new:
         await db.execute(
-            "UPDATE massage_session SET completed = MAX(completed, ?), duration_s = MAX(duration_s, ?),"
+            "UPDATE massage_session SET completed = CASE WHEN completed > ? THEN completed ELSE ? END,"
+            " duration_s = CASE WHEN duration_s > ? THEN duration_s ELSE ? END,"
             " who = COALESCE(who, ?), feeling = COALESCE(?, feeling)"
             " WHERE mother_id = ? AND slot_date = ? AND slot = ?",
-            (int(completed), duration_s, who, feeling, mother_id, slot_date.isoformat(), slot))
+            (int(completed), int(completed), duration_s, duration_s, who, feeling, mother_id, slot_date.isoformat(), slot))
     return Logged(new, slot_date.isoformat(), slot)
 
 

@@ -23,7 +23,8 @@ async def get_user(db: Database, telegram_id: int) -> UserRow | None:
 
 async def create_user(db: Database, telegram_id: int, role: str, language: str, now: str) -> None:
     await db.execute(
-        "INSERT INTO app_user(telegram_id, role, language, consent_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO app_user(telegram_id, role, language, consent_at, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (telegram_id) DO NOTHING",  # an update handled again after a crash
         (telegram_id, role, language, now, now),
     )
 

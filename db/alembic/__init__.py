@@ -1,0 +1,1 @@
+"""Alembic environment of the database schema (see `db.migrate`, which runs it)."""

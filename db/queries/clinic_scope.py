@@ -426,9 +426,11 @@ async def _undelivered(db: Database, mother_id: int) -> list[Undelivered]:
         key = (item.alert_id, item.recipient_id)
         if key in found:
             continue
+        whom = "recipient_id IS NULL" if item.recipient_id is None else "recipient_id = ?"
         status = await db.fetchval(
             "SELECT status FROM alert_delivery WHERE alert_id = ? AND recipient_kind = 'midwife'"
-            " AND recipient_id IS ? ORDER BY at DESC, id DESC LIMIT 1", (item.alert_id, item.recipient_id))
+            f" AND {whom} ORDER BY at DESC, id DESC LIMIT 1",
+            (item.alert_id,) + (() if item.recipient_id is None else (item.recipient_id,)))
         if status != "sent":
             found[key] = Undelivered(item.alert_id, item.cause, item.name, status or "failed", item.at)
     return list(found.values())

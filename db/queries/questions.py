@@ -143,7 +143,7 @@ async def copies_of(db: Database, question_id: int, header_only: bool = False) -
 async def recipients_of(db: Database, question_id: int) -> list[tuple[int, str]]:
     """Who got the question (each once, in the order they got it): (id, 'midwife' | 'admin')."""
     rows = await db.fetchall(
-        "SELECT recipient_id, recipient_kind FROM question_copy WHERE question_id = ? AND header = 1"
+        "SELECT recipient_id, MIN(recipient_kind) FROM question_copy WHERE question_id = ? AND header = 1"
         " GROUP BY recipient_id ORDER BY MIN(id)", (question_id,))
     return [(row[0], row[1]) for row in rows]
 

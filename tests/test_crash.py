@@ -357,6 +357,10 @@ async def test_kill_during_a_reminder_wave(crash_url, tmp_path):
         free = [user for user in mothers_ids if user not in held]
         await until(lambda: all(reminders(user) == 1 for user in free), "the wave to reach the others")
         await until(lambda: all(w.requests_to(user) == 1 for user in held), "the held ones to be on their way")
+        for _ in range(200):  # the free ones recorded as sent (not only arrived) before the kill
+            if await w.db.fetchval("SELECT COUNT(*) FROM reminder_delivery WHERE status = 'sent'") == 20:
+                break
+            await asyncio.sleep(0.05)
         await w.bot.kill()
         for user in held:
             w.server.drop_gate(user)

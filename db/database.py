@@ -156,6 +156,7 @@ class _Scope:
         self.conn: AsyncConnection | None = None
         self.tx = None
         self.dirty = False
+        self.depth = 0                 # open `transaction()` blocks (savepoints) inside it
 
     async def connection(self) -> AsyncConnection:
         if self.conn is None:
@@ -183,6 +184,9 @@ class _Scope:
 
 
 _context_scope: ContextVar[_Scope | None] = ContextVar("db_scope", default=None)
+# Set only while a scope is shared: a task copies the context when it is created, so only the
+# tasks started inside that window (not a background task started earlier) carry it.
+_context_shared: ContextVar[_Scope | None] = ContextVar("db_scope_shared", default=None)
 
 
 class _ScopeVar:
@@ -192,8 +196,9 @@ class _ScopeVar:
     @staticmethod
     def get() -> _Scope | None:
         scope = _context_scope.get()
-        if scope is not None and scope.task is not asyncio.current_task() and not scope.shared:
-            return None
+        if scope is not None and scope.task is not asyncio.current_task():
+            if not (scope.shared and _context_shared.get() is scope):
+                return None
         return scope
 
     @staticmethod
@@ -281,8 +286,16 @@ class Database:
                 yield await scope.connection()
             return
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
+            yield await self._autocommit(conn)
+
+    async def _autocommit(self, conn: AsyncConnection) -> AsyncConnection:
+        """Each statement commits on its own. SQLite: the driver already runs so (isolation_level
+        None, set once at connect), the begin hook is only told to emit no BEGIN; SQLAlchemy's own
+        AUTOCOMMIT level is not used there, because handing the connection back resets pysqlite to
+        its implicit transactions, which then collide with our `BEGIN IMMEDIATE`."""
+        if self.dialect == "sqlite":
+            return await conn.execution_options(**{_SQLITE_BEGIN: "none"})
+        return await conn.execution_options(isolation_level="AUTOCOMMIT")
 
     async def execute(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> Outcome:
         statement, values = _statement(sql, params)
@@ -316,6 +329,8 @@ class Database:
         """Stream rows without holding them all in memory (its own connection)."""
         statement, values = _statement(sql, params)
         async with self.engine.connect() as conn:
+            if self.dialect == "sqlite":  # a read snapshot, not the write lock
+                conn = await conn.execution_options(**{_SQLITE_BEGIN: "read"})
             result = await conn.stream(statement.execution_options(yield_per=size), values)
             index = {name: i for i, name in enumerate(result.keys())}
             async for values_row in result:
@@ -330,8 +345,12 @@ class Database:
         if scope is not None and scope.db is self:
             conn = await scope.connection()
             scope.dirty = True
-            async with conn.begin_nested():
-                yield self
+            scope.depth += 1
+            try:
+                async with conn.begin_nested():
+                    yield self
+            finally:
+                scope.depth -= 1
             return
         scope = _Scope(self, lazy=False)
         token = _scope.set(scope)
@@ -379,9 +398,11 @@ class Database:
             yield
             return
         scope.shared = True
+        token = _context_shared.set(scope)
         try:
             yield
         finally:
+            _context_shared.reset(token)
             scope.shared = False
 
     # --- maintenance ---------------------------------------------------------------------------
@@ -396,7 +417,7 @@ class Database:
                 return  # inside a transaction: the caller checkpoints after it
             await scope.commit()  # the deletion itself first (a checkpoint waits for open writers)
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn = await self._autocommit(conn)
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def backup(self, target: str | Path) -> None:
@@ -424,7 +445,8 @@ class UnitOfWork:
         self._scope = scope
 
     async def commit(self) -> None:
-        if self._scope.lazy:
+        """(Not inside a `transaction()` block: that one commits whole or not at all.)"""
+        if self._scope.lazy and self._scope.depth == 0:
             await self._scope.commit()
 
     async def rollback(self) -> None:
@@ -436,6 +458,9 @@ class UnitOfWork:
 def current_unit_of_work() -> UnitOfWork | None:
     scope = _scope.get()
     return UnitOfWork(scope) if scope is not None and scope.lazy else None
+
+
+_SQLITE_BEGIN = "sn_sqlite_begin"  # execution option: "write" (default), "read" or "none"
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
@@ -451,8 +476,15 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection, _record, _proxy) -> None:
+        if dbapi_connection.isolation_level is not None:  # never pysqlite's implicit BEGINs
+            dbapi_connection.isolation_level = None
+
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn) -> None:
-        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            return
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "write")
+        if mode == "write":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif mode == "read":
+            conn.exec_driver_sql("BEGIN")

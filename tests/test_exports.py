@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from db.reader import connect_read_only
 from datetime import datetime, timezone
 
@@ -243,13 +244,23 @@ async def test_research_files_parse_match_the_database_and_stay_pseudonymous(dri
         assert secret not in everything and secret not in cells
 
 
-async def test_a_second_export_waits_for_the_first(driver):
+async def test_a_second_export_waits_for_the_first(driver, monkeypatch):
+    from exports import research
+
     clinic, code = await make_clinic(driver)
     ani = await join_midwife(driver, 3909, code)
+    writing, write = threading.Event(), research.write_research_files
+
+    def held_write(*args, **kwargs):  # the first export is still being written (its thread)
+        assert writing.wait(30)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(research, "write_research_files", held_write)
     await ani.send("/ekspor")
     await ani.press("ex:k:research")
     replies = await ani.send("/export")
     assert "masih disiapkan" in replies[0].body
+    writing.set()
     await export_flow.wait_for_exports(driver.app)
     assert len(documents(ani)) == 4
     assert len(await export_as(ani, "ex:k:register")) == 1   # and after it, the next one runs

@@ -3,6 +3,10 @@
 Stores conversation states and per-user drafts (`user_data`), nothing else. The
 application flushes after every update (see `bot.application.BotApplication`), so a
 user in the middle of a flow continues where she was after a restart or a crash.
+
+The database, not the process, holds a user's flow: every update reads that user's draft
+(`refresh_user_data`, called by PTB) and conversation states (`bot.flow_state`) before its
+handlers run, so with several workers any of them can take a user's next step.
 """
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 
 from db.database import Database
+
+
+def _key_json(key: tuple) -> str:
+    """A conversation key as stored: `(chat, user)` -> "[chat, user]"."""
+    return json.dumps(list(key))
 
 
 class SqlitePersistence(BasePersistence):
@@ -41,15 +50,33 @@ class SqlitePersistence(BasePersistence):
         await self.db.execute("DELETE FROM user_draft WHERE user_id = ?", (user_id,))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
-        return None
+        """Per update, before its handlers (PTB calls it when it builds the update's context):
+        the stored draft replaces, in place, whatever this process held for the user, which
+        another worker may have changed since."""
+        row = await self.db.fetchone("SELECT data FROM user_draft WHERE user_id = ?", (user_id,))
+        user_data.clear()
+        if row is not None:
+            user_data.update(json.loads(row["data"]))
 
     # conversations
     async def get_conversations(self, name: str) -> dict:
         rows = await self.db.fetchall("SELECT key, state FROM conversation_state WHERE name = ?", (name,))
         return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
 
+    async def get_conversation_states(self, keys: dict[str, tuple]) -> dict[str, object]:
+        """The stored state of one key in each of several conversations ({name: key}), in one
+        query; a conversation without a row for its key is left out."""
+        wanted = {name: _key_json(key) for name, key in keys.items()}
+        if not wanted:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT name, key, state FROM conversation_state WHERE name IN ? AND key IN ?",
+            (sorted(wanted), sorted(set(wanted.values()))),
+        )
+        return {row["name"]: json.loads(row["state"]) for row in rows if wanted.get(row["name"]) == row["key"]}
+
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
-        key_json = json.dumps(list(key))
+        key_json = _key_json(key)
         if new_state is None:
             await self.db.execute("DELETE FROM conversation_state WHERE name = ? AND key = ?", (name, key_json))
         else:

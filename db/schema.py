@@ -2,8 +2,8 @@
 
 The tables from `clinic` to `clinic_voice` are the schema the legacy SQL files
 `db/migrations/0001_foundation.sql` … `0012_voice.sql` leave behind (same tables, columns, NOT NULLs, CHECKs, UNIQUEs, foreign keys,
-defaults and indexes: the Alembic revision 0001_baseline); later tables come from later Alembic
-revisions. Written once for both databases. Alembic (`db/alembic/`) creates and changes it; the
+defaults and indexes: the Alembic revision 0001_baseline); later tables and columns come from
+later Alembic revisions (at the end of this file). Written once for both databases. Alembic (`db/alembic/`) creates and changes it; the
 triggers that keep `milk_pair`, `quiz_pair` and `reminder_pref` up to date live in the Alembic
 revisions (per dialect), not here.
 
@@ -546,3 +546,12 @@ update_inbox = Table(
 )
 Index("update_inbox_status", update_inbox.c.status, update_inbox.c.update_id)
 Index("update_inbox_chat", update_inbox.c.chat_id, update_inbox.c.update_id)
+
+# --- Alembic 0003_update_keys --------------------------------------------------------------------
+
+# The Telegram update that wrote the row (NULL: written otherwise, or before 0003): an update
+# handled again after a crash finds the row its first attempt stored (db/queries/replay.py).
+for _table in (milk_report, question_message, midwife_note, safety_check):
+    _table.append_column(Column("update_id", TELEGRAM_ID))
+    Index(f"{_table.name}_update", _table.c.update_id, unique=True)
+del _table

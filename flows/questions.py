@@ -37,7 +37,7 @@ from db.queries.questions import Part, Question
 from db.queries.reports import day_of, may_report_for, reportable_mothers
 from flows import account, menu
 from flows.commands import names
-from flows.contacts import contact_block
+from usecases.contacts import contact_block
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 
@@ -195,11 +195,16 @@ async def _targets(context, mother: Mother) -> tuple[list[int], str]:
 
 
 async def _send_question(context, question: Question, mother: Mother, part: Part) -> tuple[int, str]:
-    """The header and the media copy to every target; returns (how many got it, their kind)."""
+    """The header and the media copy to every target; returns (how many got it, their kind).
+    A target that has its header already (sent before a crash) is not sent it again."""
     targets, kind = await _targets(context, mother)
     now = context.clock.now()
     reached = 0
+    have = {copy.recipient_id for copy in await q_db.copies_of(context.db, question.id, header_only=True)}
     for recipient in targets:
+        if recipient in have:
+            reached += 1
+            continue
         row = await users.get_user(context.db, recipient)
         lang = row.language if row else "id"
         text, markup = await render_header(context, lang, question, mother, recipient, kind)
@@ -214,6 +219,9 @@ async def _send_question(context, question: Question, mother: Mother, part: Part
     if reached == 0 and kind == "midwife":  # no midwife could be reached: the administrators
         admins = [a for a in _admin_ids(context) if await users.get_user(context.db, a) is not None]
         for recipient in admins:
+            if recipient in have:
+                reached += 1
+                continue
             row = await users.get_user(context.db, recipient)
             text, markup = await render_header(context, row.language, question, mother, recipient, "admin")
             header = await _send(context, recipient, text, markup)
@@ -337,8 +345,12 @@ async def question_received(update: Update, context) -> str | int:
     now = context.clock.now()
     message = update.effective_message
     kind, text, file_id = _content(message)
-    waiting = await q_db.open_question(context.db, actor.user_id, mother.user_id)
-    if waiting is None and draft.get("q") is not None:
+    # This very message, stored before a crash (the update is handled again): a new question goes
+    # on with the one stored (an addition finds its question open, and its part, again).
+    again = await q_db.part_of_update(context.db, update.update_id, actor.user_id)
+    first = again if again is not None and again.part == "question" else None
+    waiting = None if first else await q_db.open_question(context.db, actor.user_id, mother.user_id)
+    if first is None and waiting is None and draft.get("q") is not None:
         # the question she was adding to has been answered meanwhile: this is not sent
         context.user_data.pop(DRAFT, None)
         await send(update, _t(context, actor.lang, "already_answered"),
@@ -348,21 +360,24 @@ async def question_received(update: Update, context) -> str | int:
     if waiting is not None:
         draft["q"] = waiting.id
         part = await q_db.add_part(context.db, waiting.id, actor.user_id, "addition", kind, text, file_id,
-                                   message.message_id, now)
+                                   message.message_id, now, update_id=update.update_id)
         reached = await _send_addition(context, waiting, mother, part)
         await send(update, _t(context, actor.lang, "addition.sent" if reached else "addition.nobody"))
         return WRITE
     clinic = await clinics.get_clinic(context.db, mother.clinic_id) if mother.clinic_id else None
     hours = await q_db.clinic_hours(context.db, clinic.id if clinic else None)
     opening = q_db.next_opening(hours, now, clinic.timezone) if clinic else None
-    latest = await q_db.latest_report(context.db, mother.user_id)
-    question = await q_db.create_question(
-        context.db, mother=mother, asked_by=actor.user_id, asker_role="mother" if actor.user_id == mother.user_id
-        else "companion", day=day_of(mother, now), report_id=latest[0] if latest else None,
-        outside_hours=opening is not None, now=now)
+    if first is not None:
+        question, part = await q_db.get_question(context.db, first.question_id), first
+    else:
+        latest = await q_db.latest_report(context.db, mother.user_id)
+        question = await q_db.create_question(
+            context.db, mother=mother, asked_by=actor.user_id, asker_role="mother" if actor.user_id == mother.user_id
+            else "companion", day=day_of(mother, now), report_id=latest[0] if latest else None,
+            outside_hours=opening is not None, now=now)
+        part = await q_db.add_part(context.db, question.id, actor.user_id, "question", kind, text, file_id,
+                                   message.message_id, now, update_id=update.update_id)
     draft["q"] = question.id
-    part = await q_db.add_part(context.db, question.id, actor.user_id, "question", kind, text, file_id,
-                               message.message_id, now)
     reached, kind_reached = await _send_question(context, question, mother, part)
     await send(update, _sent_text(context, actor.lang, clinic, hours, opening, now, reached, kind_reached))
     return WRITE
@@ -497,22 +512,29 @@ async def answer_received(update: Update, context, actor: Actor) -> int | None:
 async def _answer(update: Update, context, actor: Actor, question_id: int) -> int:
     db, now = context.db, context.clock.now()
     question = await q_db.question_for(db, actor.user_id, question_id, _admin_ids(context))
-    refusal = await _not_hers(context, actor, question)
-    if refusal is None and question.taken_by is None:
-        question = await q_db.take(db, question, actor.user_id, now)
+    # Her answer, stored (and the question marked answered by her) before a crash: this update is
+    # handled again, and the answer is delivered instead of refused as "answered already".
+    part = await q_db.part_of_update(db, update.update_id, actor.user_id)
+    stored_before = (part is not None and part.part == "answer" and part.question_id == question.id
+                     and question.answered_by == actor.user_id)
+    if not stored_before:
         refusal = await _not_hers(context, actor, question)
-    if refusal:
-        context.user_data.pop(ANSWER_DRAFT, None)
-        await send(update, refusal)
-        return END
-    message = update.effective_message
-    kind, text, file_id = _content(message)
-    part = await q_db.add_part(db, question.id, actor.user_id, "answer", kind, text, file_id, message.message_id, now)
-    if not await q_db.mark_answered(db, question.id, actor.user_id, now):
-        context.user_data.pop(ANSWER_DRAFT, None)
-        await send(update, _t(context, actor.lang, "answer.already_answered", midwife=""))
-        return END
-    question = await q_db.get_question(db, question.id)
+        if refusal is None and question.taken_by is None:
+            question = await q_db.take(db, question, actor.user_id, now)
+            refusal = await _not_hers(context, actor, question)
+        if refusal:
+            context.user_data.pop(ANSWER_DRAFT, None)
+            await send(update, refusal)
+            return END
+        message = update.effective_message
+        kind, text, file_id = _content(message)
+        part = await q_db.add_part(db, question.id, actor.user_id, "answer", kind, text, file_id, message.message_id,
+                                   now, update_id=update.update_id)
+        if not await q_db.mark_answered(db, question.id, actor.user_id, now):
+            context.user_data.pop(ANSWER_DRAFT, None)
+            await send(update, _t(context, actor.lang, "answer.already_answered", midwife=""))
+            return END
+        question = await q_db.get_question(db, question.id)
     context.user_data.pop(ANSWER_DRAFT, None)
     mother = await mothers.get_mother(db, question.mother_id)
     reached = await _deliver_answer(context, question, mother, part, actor.user_id)

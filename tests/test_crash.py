@@ -244,8 +244,8 @@ async def test_kill_during_a_report_after_her_first_answer(crash_url, tmp_path):
 # ------------------------------------------------------- handler rows committed, then the crash
 # A handler commits its rows before each Telegram request (bot/ratelimit.py); the flow state and
 # the inbox's `done` commit when the update ends. A kill in between hands the update to the
-# handler again, which must then find its own rows. These flows do not yet (plain INSERTs):
-# see docs/crash-consistency.md, "What is not covered yet".
+# handler again, which must then find its own rows: inserts that are idempotent by their own key
+# (ON CONFLICT ... DO NOTHING) or keyed by the update's id (db/queries/replay.py).
 async def test_kill_after_her_profile_was_stored_before_the_bot_said_so(tmp_path):
     async with world(f"sqlite:///{tmp_path / 'crash.db'}", tmp_path) as w:
         await w.bot.start()
@@ -266,10 +266,8 @@ async def test_kill_after_her_profile_was_stored_before_the_bot_said_so(tmp_path
         assert "Pendaftaran selesai" in "\n".join(m.body for m in w.server.bot_messages(1002))
 
 
-@pytest.mark.xfail(strict=True, reason="reports.add_report is a plain INSERT: a redelivered first answer "
-                                       "stores a second milk_report row")
-async def test_kill_after_her_first_answer_was_stored_before_the_bot_said_so(tmp_path):
-    async with world(f"sqlite:///{tmp_path / 'crash.db'}", tmp_path) as w:
+async def test_kill_after_her_first_answer_was_stored_before_the_bot_said_so(crash_url, tmp_path):
+    async with world(crash_url, tmp_path) as w:
         await w.bot.start()
         await onboard(w, 2002)
         await w.say(2002, "/lapor")
@@ -285,7 +283,13 @@ async def test_kill_after_her_first_answer_was_stored_before_the_bot_said_so(tmp
         w.server.drop_gate(2002)
         await w.bot.start()
         await w.handled(update_id)
+        # the report her first attempt stored, once; she is asked the next question and goes on
         assert await w.count("SELECT COUNT(*) FROM milk_report WHERE mother_id = 2002") == 1
+        assert await w.count("SELECT update_id FROM milk_report WHERE mother_id = 2002") == update_id
+        assert "tanda ini SEKARANG" in w.server.bot_messages(2002)[-1].body
+        await w.press(2002, "rep:ds:none")
+        assert await w.count("SELECT COUNT(*) FROM milk_report WHERE mother_id = 2002 AND danger_signs = ''") == 1
+        assert w.bot.errors() == []
 
 
 # -------------------------------------------------------------------------------------- (c) burst
@@ -379,6 +383,11 @@ async def test_kill_during_a_reminder_wave(crash_url, tmp_path):
               f"the 10 were sent {resumed - ready:.2f}s later (poll interval 1s)")
         assert [reminders(user) for user in mothers_ids] == [1] * 30  # each exactly once at "Telegram"
         assert resumed - ready < 2.0
+
+        async def all_recorded_sent():  # (arrived at "Telegram" a moment before it is recorded)
+            return await w.db.fetchval("SELECT COUNT(*) FROM reminder_delivery WHERE status = 'sent'") == 30
+
+        await until(all_recorded_sent, "the 30 to be recorded as sent")
         statuses = {r["status"]: r["n"] for r in await w.db.fetchall(
             "SELECT status, COUNT(*) AS n FROM reminder_delivery GROUP BY status")}
         assert statuses == {"sent": 30}

@@ -169,6 +169,10 @@ def counts(path: Path) -> dict[str, int]:
 def test_the_source_has_rows_in_every_table(source):
     empty = [name for name, count in counts(source).items() if count == 0]
     assert not empty, f"the test database leaves these tables empty: {empty}"
+    # rows the app's updates wrote carry their update's id (Alembic 0003): copied like any column
+    with sqlite3.connect(source) as conn:
+        for table in ("milk_report", "question_message", "safety_check"):
+            assert conn.execute(f"SELECT COUNT(update_id) FROM {table}").fetchone()[0] > 0, table
 
 
 def table_rows(conn, table) -> list[tuple]:

@@ -70,6 +70,14 @@ async def open_alert(db: Database, mother_id: int, cause: str, detail: str, repo
     return row_to_alert(row)
 
 
+async def opened_by_report(db: Database, mother_id: int, cause: str, report_id: int) -> Alert | None:
+    """Her open alert of this cause if this report opened it (or made it urgent): the report's
+    update is being handled again after a crash, and `open_alert` found it open."""
+    row = await db.fetchone(f"SELECT {ALERT_COLUMNS} FROM alert WHERE mother_id = ? AND cause = ?"
+                            " AND report_id = ? AND closed_at IS NULL", (mother_id, cause, report_id))
+    return None if row is None else row_to_alert(row)
+
+
 async def mark_notified(db: Database, alert_id: int, now: datetime) -> None:
     await db.execute("UPDATE alert SET notified_at = ? WHERE id = ?", (iso(now), alert_id))
 

@@ -19,6 +19,7 @@ from db.queries import mothers as mothers_q
 from db.queries.mothers import Mother
 from db.queries import care as care_q
 from db.queries.alerts import ALERT_COLUMNS, Alert, FailedDelivery, failed_midwife_deliveries, row_to_alert
+from db.queries.replay import insert_once
 from db.queries.reports import Report, SessionEntry, _report, day_of
 from domain.dates import MAX_DAYS_AGO, local_today
 
@@ -440,10 +441,14 @@ async def _undelivered(db: Database, mother_id: int) -> list[Undelivered]:
 MAX_NOTE = 1000
 
 
-async def add_note(db: Database, midwife_id: int, mother_id: int, text: str, now: datetime) -> Mother:
+async def add_note(db: Database, midwife_id: int, mother_id: int, text: str, now: datetime,
+                   update_id: int | None = None) -> Mother:
+    """`update_id`: the Telegram update of her note; handled again after a crash, it stores no
+    second note (db/queries/replay.py)."""
     mother = await mother_of_clinic(db, midwife_id, mother_id)
-    await db.execute("INSERT INTO midwife_note(mother_id, midwife_id, text, created_at) VALUES (?, ?, ?, ?)",
-                     (mother_id, midwife_id, text[:MAX_NOTE], iso(now)))
+    await insert_once(db, "midwife_note", {"mother_id": mother_id, "midwife_id": midwife_id,
+                                           "text": text[:MAX_NOTE], "created_at": iso(now)},
+                      update_id=update_id, same=("mother_id", "midwife_id"), stamp="created_at")
     return mother
 
 

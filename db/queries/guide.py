@@ -8,6 +8,7 @@ from datetime import datetime
 from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries.mothers import Mother, get_mother
+from db.queries.replay import insert_once
 
 
 # ----------------------------------------------------------------- whose guide
@@ -79,12 +80,15 @@ async def fresh_check(db: Database, mother_id: int, since: str) -> bool:
         " AND g.started_at >= c.finished_at) LIMIT 1", (mother_id, since)))
 
 
-async def start_safety_check(db: Database, mother_id: int, user_id: int, now: str, kind: str = "full") -> int:
+async def start_safety_check(db: Database, mother_id: int, user_id: int, now: str, kind: str = "full",
+                             update_id: int | None = None) -> int:
+    """A new check; `update_id`: the Telegram update that started it (handled again after a crash,
+    it gets the check its first attempt started: db/queries/replay.py)."""
     assert kind in ("full", "short")
-    cursor = await db.execute(
-        "INSERT INTO safety_check(mother_id, checked_by, started_at, kind) VALUES (?, ?, ?, ?) RETURNING id",
-        (mother_id, user_id, now, kind))
-    return cursor.rows[0]["id"]
+    check_id, _ = await insert_once(
+        db, "safety_check", {"mother_id": mother_id, "checked_by": user_id, "started_at": now, "kind": kind},
+        update_id=update_id, same=("mother_id", "checked_by"), stamp="started_at")
+    return check_id
 
 
 async def get_safety_check(db: Database, check_id: int) -> SafetyCheck | None:

@@ -54,8 +54,9 @@ KEEP_WITHOUT_NAME: set[tuple[str, str]] = {("massage_session", "logged_by"), ("m
                                            ("midwife_code", "used_by"), ("question", "asked_by"),
                                            ("question", "taken_by"), ("question", "answered_by"),
                                            ("question_message", "sender_id"), ("clinic_voice", "recorded_by")}
-# Keys, and the Telegram ids of midwives (a mother sees the notes and alerts about her, not who wrote them).
-HIDDEN_COLUMNS = {"code", "pseudonym", "midwife_id", "closed_by", "taken_by", "answered_by"}
+# Keys (also `update_id`: the Telegram update that wrote the row), and the Telegram ids of midwives
+# (a mother sees the notes and alerts about her, not who wrote them).
+HIDDEN_COLUMNS = {"code", "pseudonym", "update_id", "midwife_id", "closed_by", "taken_by", "answered_by"}
 # Rows that only name her as who did something to someone else's row, and are not hers to see
 # (a midwife who set a mother's care status): her id is erased on deletion, the row is not shown.
 ERASE_ONLY: set[tuple[str, str]] = {("mother", "care_status_by"), ("question", "taken_by"), ("question", "answered_by")}

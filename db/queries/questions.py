@@ -20,6 +20,7 @@ from db.database import Database
 from db.queries import clinic_scope
 from db.queries.clinic_scope import NotYourClinic
 from db.queries.mothers import Mother
+from db.queries.replay import insert_once
 
 KINDS = ("text", "photo", "voice")
 DEFAULT_HOURS = ("07:00", "16:00", "123456")
@@ -103,19 +104,38 @@ async def create_question(db: Database, *, mother: Mother, asked_by: int, asker_
 
 
 async def add_part(db: Database, question_id: int, sender_id: int, part: str, kind: str, text: str | None,
-                   file_id: str | None, chat_message_id: int | None, now: datetime) -> Part:
+                   file_id: str | None, chat_message_id: int | None, now: datetime,
+                   update_id: int | None = None) -> Part:
+    """Store one message of a question. `update_id`: the Telegram update of that message; handled
+    again after a crash, it gets the part its first attempt stored (db/queries/replay.py)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
-    cursor = await db.execute(
-        "INSERT INTO question_message(question_id, sender_id, part, kind, text, file_id, chat_message_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now)))
-    return Part(cursor.rows[0]["id"], question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now))
+    part_id, new = await insert_once(
+        db, "question_message", {"question_id": question_id, "sender_id": sender_id, "part": part, "kind": kind,
+                                 "text": text, "file_id": file_id, "chat_message_id": chat_message_id,
+                                 "at": iso(now)},
+        update_id=update_id, same=("sender_id",), stamp="at")
+    if not new:
+        stored = await part_of_update(db, update_id, sender_id)
+        assert stored is not None
+        return stored
+    return Part(part_id, question_id, sender_id, part, kind, text, file_id, chat_message_id, iso(now))
+
+
+_PART = "SELECT id, question_id, sender_id, part, kind, text, file_id, chat_message_id, at FROM question_message"
+
+
+async def part_of_update(db: Database, update_id: int | None, sender_id: int) -> Part | None:
+    """The message of `sender_id` this Telegram update stored, if it did: the update is being
+    handled again after a crash."""
+    if update_id is None:
+        return None
+    row = await db.fetchone(_PART + " WHERE update_id = ? AND sender_id = ?", (update_id, sender_id))
+    return None if row is None else Part(*row)
 
 
 async def parts_of(db: Database, question_id: int, part: str | None = None) -> list[Part]:
-    sql = ("SELECT id, question_id, sender_id, part, kind, text, file_id, chat_message_id, at"
-           " FROM question_message WHERE question_id = ?")
+    sql = _PART + " WHERE question_id = ?"
     params: tuple = (question_id,)
     if part is not None:
         sql += " AND part = ?"

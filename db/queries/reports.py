@@ -12,6 +12,7 @@ from domain.clock import iso, parse_iso
 from db.database import Database
 from db.queries import companions, mothers
 from db.queries.mothers import Mother
+from db.queries.replay import insert_once
 from db.queries.sessions import first_session_at
 from domain.dates import local_today, postpartum_day
 from domain.phases import phase_of
@@ -79,19 +80,23 @@ async def may_report_for(db: Database, user_id: int, role: str | None, mother_id
 
 # ----------------------------------------------------------------- reports
 async def add_report(db: Database, *, mother: Mother, reported_by: int, reporter_role: str, milk_flow: str,
-                     now: datetime) -> Report:
+                     now: datetime, update_id: int | None = None) -> Report:
     """Store the milk-flow answer at once (details follow). Its phase (domain/phases.py): 'post'
     once any session of hers was logged, else 'pre' (refresh_phases corrects it later when a
-    session logged afterwards turns out to have started before this report)."""
+    session logged afterwards turns out to have started before this report).
+
+    `update_id`: the Telegram update that gave the answer. Handled again after a crash, it gets
+    the report its first attempt stored, as it is now (db/queries/replay.py)."""
     if milk_flow not in FLOWS:
         raise ValueError(f"unknown milk flow {milk_flow!r}")
     first = await first_session_at(db, mother.user_id)
     phase = phase_of(now, parse_iso(first) if first else None, session_logged_before=first is not None)
-    cursor = await db.execute(
-        "INSERT INTO milk_report(mother_id, reported_by, reporter_role, reported_at, postpartum_day, phase,"
-        " milk_flow) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (mother.user_id, reported_by, reporter_role, iso(now), day_of(mother, now), phase, milk_flow))
-    report = await get_report(db, cursor.rows[0]["id"])
+    report_id, _ = await insert_once(
+        db, "milk_report", {"mother_id": mother.user_id, "reported_by": reported_by, "reporter_role": reporter_role,
+                            "reported_at": iso(now), "postpartum_day": day_of(mother, now), "phase": phase,
+                            "milk_flow": milk_flow},
+        update_id=update_id, same=("mother_id", "reported_by"), stamp="reported_at")
+    report = await get_report(db, report_id)
     assert report is not None
     return report
 

@@ -14,7 +14,9 @@ from bot.commands_menu import register_commands
 from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
+from bot.flow_state import load_flow_state
 from bot.i18n import texts as load_texts
+from bot.notifier import TelegramNotifier
 from bot.ratelimit import PatientRateLimiter, replying_to
 from bot.services import Services
 from reminders.ratelimit import SharedBudget
@@ -51,19 +53,19 @@ class BotApplication(Application):
             from web.server import start_dashboard
 
             await start_dashboard(self)
-        if "leader" not in self.services.extras:
+        if self.services.leader is None:
             # Which worker runs the JobQueue (bot/leader.py): decided before `start()` starts it.
             from bot.leader import Leader
 
             leader = Leader(self)
-            self.services.extras["leader"] = leader
+            self.services.leader = leader
             await leader.start()
 
     async def shutdown(self) -> None:
-        leader = self.services.extras.pop("leader", None)
+        leader, self.services.leader = self.services.leader, None
         if leader is not None:
             await leader.stop()
-        if "dashboard.server" in self.services.extras:
+        if self.services.dashboard is not None:
             from web.server import stop_dashboard
 
             await stop_dashboard(self)
@@ -81,6 +83,7 @@ class BotApplication(Application):
             # `done` commit together, or roll back together on an error (each Telegram request
             # commits what came before it).
             async with self.services.db.unit_of_work():
+                await load_flow_state(self, update)  # this user's flow as stored, whichever worker left it
                 await super().process_update(update)
                 async with self.services.db.shared_with_children():  # PTB gathers the writes
                     await self.update_persistence()
@@ -140,8 +143,9 @@ def build_application(
     )
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.services = Services(settings=settings, db=db, clock=clock or Clock(), texts=load_texts(), budget=budget)
+    app.services.notifier = TelegramNotifier(app.bot, db, app.services.texts)
     registry.register(app)
-    dispatcher = app.services.extras.get("reminders")
+    dispatcher = app.services.reminders
     if dispatcher is not None:
         dispatcher.budget = budget
     app.add_error_handler(on_error)

@@ -24,17 +24,4 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.services.texts
 
 
-class AppContext:
-    """What the flows need from a handler's context (`db`, `bot`, `clock`, `texts`, `services`),
-    built from the application: for jobs and the dashboard, which have no update."""
-
-    def __init__(self, app: Application):
-        self.application = app
-        self.bot = app.bot
-        self.services: Services = app.services  # type: ignore[attr-defined]
-        self.db = self.services.db
-        self.texts = self.services.texts
-        self.clock = self.services.clock
-
-
-__all__ = ["AppContext", "BotContext", "Application"]
+__all__ = ["BotContext", "Application"]

@@ -149,7 +149,7 @@ class TerminalDemo:
                 self.say("(contoh / example: :jam +2h)")
                 return True
             self.clock.advance(delta)
-            for hook in self.driver.app.services.extras.get("on_clock_advanced", []):
+            for hook in self.driver.app.services.clock_hooks:
                 await hook(self.driver.app)
             local = self.clock.now().astimezone(timezone(timedelta(hours=7)))
             self.say(f"(jam / clock: {local:%d-%m-%Y %H:%M} WIB)")

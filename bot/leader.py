@@ -146,7 +146,7 @@ class Leader:
 
     def _gate_dispatcher(self) -> None:
         """A reminder wave running when leadership is lost winds down (its unsent claims go back)."""
-        dispatcher = self.app.services.extras.get("reminders")
+        dispatcher = self.app.services.reminders
         if dispatcher is None or not self.postgres:
             return
         stopping = dispatcher.is_stopping

@@ -163,7 +163,7 @@ async def run_webhook(app, base_url: str, ready: Callable[[], None] | None = Non
     inbox = Inbox(app)
     try:
         app.services.inbox = inbox
-        dispatcher = app.services.extras.get("reminders")
+        dispatcher = app.services.reminders
         if dispatcher is not None:  # a restarted worker: its dead process's reminder claims, at once
             await dispatcher.take_back_own()
         await app.start()        # the JobQueue stays paused unless this worker leads (bot/leader.py)
@@ -174,7 +174,7 @@ async def run_webhook(app, base_url: str, ready: Callable[[], None] | None = Non
         await server.start()
         log.info("webhook: worker %s listening on %s:%d%s", settings.worker_id, settings.webhook_listen,
                  server.port, server.path)
-        leader = app.services.extras.get("leader")
+        leader = app.services.leader
         told = False
 
         async def tell_telegram() -> None:

@@ -14,28 +14,14 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterable, Mapping
 
 from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-def migration_files() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of the legacy SQL migrations (before Alembic), in order."""
-    found = []
-    for entry in resources.files("db.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
 def database_url(target: str | Path) -> str:
     """A SQLAlchemy URL from a URL or a path of a SQLite file."""
     value = str(target)
@@ -352,19 +338,9 @@ class Database:
             finally:
                 scope.depth -= 1
             return
-        scope = _Scope(self, lazy=False)
-        token = _scope.set(scope)
-        try:
+        async with self._own_scope(lazy=False) as scope:
             await scope.connection()
-            try:
-                yield self
-            except BaseException:
-                await scope.rollback()
-                raise
-            else:
-                await scope.commit()
-        finally:
-            _scope.reset(token)
+            yield self
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator["UnitOfWork"]:
@@ -376,11 +352,17 @@ class Database:
         if outer is not None and outer.db is self:
             yield UnitOfWork(outer)
             return
-        scope = _Scope(self, lazy=True)
+        async with self._own_scope(lazy=True) as scope:
+            yield UnitOfWork(scope)
+
+    @asynccontextmanager
+    async def _own_scope(self, lazy: bool) -> AsyncIterator[_Scope]:
+        """A new scope for this task: committed at the end, rolled back on an error."""
+        scope = _Scope(self, lazy=lazy)
         token = _scope.set(scope)
         try:
             try:
-                yield UnitOfWork(scope)
+                yield scope
             except BaseException:
                 await scope.rollback()
                 raise

@@ -14,10 +14,12 @@ from bot.clock import iso, parse_iso
 from bot.i18n import LANGUAGES
 from db.queries import clinics, companions, privacy, users
 from domain.dates import local_today, postpartum_day
-from flows import clinic_choice, contacts, menu
+from flows import clinic_choice, menu
+from usecases import contacts
 from flows.ui import close_buttons, keyboard, send
 from reminders import preferences
 from reminders.planning import hhmm, zone_label
+from usecases import account as account_cases
 
 log = logging.getLogger(__name__)
 
@@ -530,13 +532,8 @@ async def delete_answer(update: Update, context) -> None:
     if not actor.registered:
         await send(update, t(actor.lang, "delete.nothing"))
         return
-    mother_name = await context.db.fetchval("SELECT display_name FROM mother WHERE user_id = ?", (actor.user_id,))
-    unlinked = await privacy.delete_user(context.db, actor.user_id)
+    await account_cases.delete_user(context.services.deps, actor.user_id)  # and tells her companions
     context.application.drop_user_data(actor.user_id)
-    for feature_hook in context.services.extras.get("on_delete", []):
-        await feature_hook(context, actor.user_id)
-    for companion_id in unlinked:
-        await menu.notify(context, companion_id, "companions.mother_left_notice", mother=mother_name or "")
     log.info("user data deleted (role=%s)", actor.role)
     await send(update, t(actor.lang, "delete.done"))
 

@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.jobs import in_unit_of_work
 from bot.actor import load_actor
 from db.queries import call_list as call_q
 from db.queries import users
@@ -121,6 +122,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(COMMANDS, show))
     app.add_handler(CallbackQueryHandler(show, pattern=r"^menu:call_list$"))
     menu.add_menu_items("midwife", ["call_list"], 0)
-    app.services.extras.setdefault("on_clock_advanced", []).append(_on_clock_advanced)
+    app.services.clock_hooks.append(_on_clock_advanced)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(_job, interval=CHECK_EVERY, first=timedelta(seconds=10), name="call_list")
+        app.job_queue.run_repeating(in_unit_of_work(_job), interval=CHECK_EVERY, first=timedelta(seconds=10), name="call_list")

@@ -31,9 +31,10 @@ from db.queries import companions, mothers
 from db.queries.mothers import Mother
 from db.queries.reports import day_of
 from domain.alerts import Cause
-from flows import alerting, menu, reachability
+from flows import menu, reachability
+from usecases import alerts as alert_cases
 from flows.commands import names
-from flows.contacts import contact_block_for_mother, mother_clinic
+from usecases.contacts import contact_block_for_mother, mother_clinic
 from flows.ui import close_buttons, keyboard, send
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ async def set_status(update: Update, context) -> None:
 async def _tell_midwives(context, actor: Actor, mother: Mother, cause: Cause) -> str:
     """Raise the alert; the line saying whether a midwife has it now (in the actor's language)."""
     now = context.clock.now()
-    raised = await alerting.raise_alert(context, mother, cause, raised_by=actor.user_id, now=now,
+    raised = await alert_cases.raise_alert(context.services.deps, mother, cause, raised_by=actor.user_id, now=now,
                                         day=day_of(mother, now))
     clinic = await mother_clinic(context.db, mother.user_id)
     if (raised.told or raised.alert is None) and clinic is not None:

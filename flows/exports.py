@@ -31,7 +31,6 @@ from flows.ui import close_buttons, keyboard, send
 log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
-EXPORTS = "midwife.exports"            # services.extras: midwife id -> running export task
 KINDS = ("register", "research", "fhir")
 
 
@@ -43,7 +42,7 @@ _guarded = midwife_only()
 
 
 def _running(context, midwife_id: int) -> bool:
-    task = context.services.extras.setdefault(EXPORTS, {}).get(midwife_id)
+    task = context.services.exports.get(midwife_id)
     return task is not None and not task.done()
 
 
@@ -93,7 +92,7 @@ async def _start(update: Update, context, actor: Actor, kind: str, fhir_range: s
         await send(update, _t(context, actor.lang, "midwife.export.busy"))
         return
     await send(update, _t(context, actor.lang, f"exports.preparing.{kind}"))
-    running: dict = context.services.extras.setdefault(EXPORTS, {})
+    running = context.services.exports
     running[actor.user_id] = context.application.create_task(
         _export_and_send(context.application, actor.user_id, actor.lang, kind, fhir_range), update=update,
         name=f"export-{kind}-{actor.user_id}")
@@ -183,14 +182,14 @@ async def _export_and_send(app: Application, midwife_id: int, lang: str, kind: s
         except TelegramError:
             log.warning("could not tell the midwife that the export failed")
     finally:
-        running = services.extras.get(EXPORTS, {})
+        running = services.exports
         if running.get(midwife_id) is asyncio.current_task():
             running.pop(midwife_id, None)
 
 
 async def wait_for_exports(app: Application) -> None:
     """For tests and the benchmark: wait until every running export has sent its files."""
-    tasks = list(app.services.extras.get(EXPORTS, {}).values())  # type: ignore[attr-defined]
+    tasks = list(app.services.exports.values())  # type: ignore[attr-defined]
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
 

@@ -7,7 +7,7 @@
     timer / a reminder's "start" (menu:guide on a reminder) ─▶ a check before EVERY massage (the full one when
           due, else the SHORT one: danger signs now, fever, calf) ─▶ how many minutes
 
-A "yes" to a danger sign, fever or calf pain raises an urgent alert (flows/alerting.py): her
+A "yes" to a danger sign, fever or calf pain raises an urgent alert (usecases/alerts.py): her
 midwives, her companions and (when a companion answered) she herself are told, and she is "on
 hold" (db.queries.alerts.on_hold) until a midwife closes it or she confirms she has been seen:
 the timer refuses to start meanwhile (the steps can still be read), with a "Sudah diperiksa"
@@ -48,7 +48,8 @@ from db.queries.mothers import Mother
 from domain.age import day_of_life
 from domain.alerts import Cause
 from flows import menu, voice
-from flows.contacts import contact_block_for_mother
+from usecases import alerts as alert_cases
+from usecases.contacts import contact_block_for_mother
 from flows.media import send_picture
 from flows.ui import chosen_label, close_buttons, keyboard, send
 from flows.commands import names
@@ -258,7 +259,8 @@ async def start_safety_check(update: Update, context, actor: Actor, mother: Moth
     """`kind` full (every caution) or short (three quick questions); `then` h: the guide's menu
     after it, t: the timer's minutes."""
     db, data = context.db, context.texts.data
-    check_id = await guide_q.start_safety_check(db, mother.user_id, actor.user_id, context.services.now_iso(), kind)
+    check_id = await guide_q.start_safety_check(db, mother.user_id, actor.user_id, context.services.now_iso(), kind,
+                                                update_id=update.update_id)  # once per update
     safety = data(actor.lang, "safety")
     if kind == "short":
         parts = [safety["short"]["title"], *_for_line(context, actor, mother), safety["short"]["intro"]]
@@ -333,10 +335,8 @@ async def safety_answer(update: Update, context) -> None:
 # ----------------------------------------------------------------- danger now, hold, seen
 async def raise_danger(context, actor: Actor, mother: Mother, detail: str):
     """An urgent danger-sign alert for her, raised by whoever answered (she or a companion)."""
-    from flows.alerting import raise_alert  # alerting imports flows.ui helpers this module shares
-
     now = context.clock.now()
-    return await raise_alert(context, mother, Cause("danger_sign", detail, urgency="urgent"),
+    return await alert_cases.raise_alert(context.services.deps, mother, Cause("danger_sign", detail, urgency="urgent"),
                              raised_by=actor.user_id, now=now, day=day_of_life(mother, now))
 
 

@@ -22,9 +22,8 @@ def picture_bytes(name: str) -> bytes:
     return resources.files("flows.content").joinpath("images", name).read_bytes()
 
 
-def _hashed(extras: dict, name: str) -> tuple[bytes, str]:
-    """The picture's bytes and hash, read once per process."""
-    cache = extras.setdefault("media_files", {})
+def _hashed(cache: dict, name: str) -> tuple[bytes, str]:
+    """The picture's bytes and hash, read once per process (`services.media_files`)."""
     if name not in cache:
         data = picture_bytes(name)
         cache[name] = (data, hashlib.sha256(data).hexdigest()[:16])
@@ -38,8 +37,8 @@ def is_animation(name: str) -> bool:
 async def send_picture(context, chat_id: int, name: str, caption: str,
                        markup: InlineKeyboardMarkup | None = None) -> Message:
     """sendPhoto (sendAnimation for a GIF) with a caption; by file id when we have one."""
-    db, extras = context.db, context.services.extras
-    data, digest = _hashed(extras, name)
+    db = context.db
+    data, digest = _hashed(context.services.media_files, name)
     send = context.bot.send_animation if is_animation(name) else context.bot.send_photo
     field = "animation" if is_animation(name) else "photo"
     file_id = await guide_q.cached_file_id(db, name, digest)

@@ -4,10 +4,8 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden
 
 from bot.actor import Actor
-from db.queries import users
 from flows.ui import keyboard, send
 
 log = logging.getLogger(__name__)
@@ -47,19 +45,7 @@ async def show_menu(update: Update, context, actor: Actor, intro_key: str = "men
 async def notify(context, user_id: int, key: str, markup=None, **values) -> bool:
     """Send a text to another user in her own language; values ending in `_key` are texts too.
 
-    A user who blocked the bot is marked inactive; False tells the caller it did not arrive.
+    A user who blocked the bot is marked inactive; False tells the caller it did not arrive
+    (the notifier port, bot/notifier.py, is the one place for that).
     """
-    row = await users.get_user(context.db, user_id)
-    if row is None or not row.active:
-        return False
-    resolved = {k.removesuffix("_key"): (context.texts.t(row.language, v) if k.endswith("_key") else v)
-                for k, v in values.items()}
-    try:
-        await context.bot.send_message(user_id, context.texts.t(row.language, key, **resolved), reply_markup=markup)
-    except Forbidden:
-        await users.set_active(context.db, user_id, False)
-        return False
-    except BadRequest as exc:
-        log.warning("notify failed: %s", exc.message)
-        return False
-    return True
+    return await context.services.notifier.notify(user_id, key, markup, **values)

@@ -24,7 +24,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.actor import Actor, load_actor
 from bot.clock import iso, parse_iso
 from db.queries import clinic_scope
-from flows.alerting import cause_text
+from usecases.alerts import cause_text
 from flows import menu
 from flows.global_commands import flow_fallbacks
 from flows import exports as exports_flow
@@ -41,7 +41,6 @@ NOTE_DRAFT = "midwife_note"
 SEARCH_DRAFT = "midwife_search"
 NOTE_LIFETIME = timedelta(hours=1)
 PAGE_SIZE = 8
-CHART_CACHE = "midwife.chart_cache"    # services.extras: chart PNGs by their numbers
 COMMANDS = {action: names(action) for action in ("summary", "mothers", "export")}
 _pyplot_lock = threading.Lock()
 
@@ -179,11 +178,11 @@ def _chart_key(lang: str, milk: dict) -> str:
     return lang + repr([(milk[p][c]["n"]) for p in ("pre", "post") for c in ("not_out", "not_smooth", "smooth")])
 
 
-async def _summary_chart(context, lang: str, milk: dict) -> bytes:
+async def _summary_chart(services, lang: str, milk: dict) -> bytes:
     """The stacked bars, drawn in a worker thread; the last few are kept (same numbers, same picture)."""
     from analysis.chart import milk_flow_chart_png
 
-    cache: OrderedDict = context.services.extras.setdefault(CHART_CACHE, OrderedDict())
+    cache: OrderedDict = services.chart_cache
     key = _chart_key(lang, milk)
     if key not in cache:
         def draw() -> bytes:
@@ -218,7 +217,7 @@ async def stats_view(update: Update, context, actor: Actor) -> int:
     milk = milk_flow_analysis(*await clinic_scope.milk_flow_pairs(db, actor.user_id))
     await close_buttons(update)
     # the chart is drawn in a worker thread while SQLite counts the rest and the texts go out
-    chart = asyncio.create_task(_summary_chart(context, actor.lang, milk)) if milk["n_pairs"] else None
+    chart = asyncio.create_task(_summary_chart(context.services, actor.lang, milk)) if milk["n_pairs"] else None
     try:
         scope = await clinic_scope.scope_of(db, actor.user_id)
         quiz = quiz_analysis(*await clinic_scope.quiz_pairs(db, actor.user_id))
@@ -582,7 +581,8 @@ async def note_text(update: Update, context, actor: Actor) -> int:
     if not isinstance(draft, dict) or now - parse_iso(draft["at"]) > NOTE_LIFETIME:
         await send(update, _t(context, actor.lang, "midwife.note.expired"))
         return END
-    mother = await clinic_scope.add_note(context.db, actor.user_id, draft["mother"], update.message.text.strip(), now)
+    mother = await clinic_scope.add_note(context.db, actor.user_id, draft["mother"], update.message.text.strip(), now,
+                                         update_id=update.update_id)  # once per update
     await send(update, _t(context, actor.lang, "midwife.note.saved", name=mother.display_name))
     await _send_record(update, context, actor, mother.user_id)
     return END

@@ -3,7 +3,7 @@
 A knowledge test (14 items, one at a time, buttons A/B/C) is a pre-test before the user has
 been through the guide and a post-test after it (domain/quiz.py decides); its result shows
 the change from her pre-test. Practice mode asks the same items as Telegram quiz polls.
-Items and options are shuffled per attempt (a `random.Random` in `services.extras`, seeded
+Items and options are shuffled per attempt (`services.quiz_random`, seeded
 by tests); answers are stored by the option's index in the content file.
 
     qz:new:<t|p>                    start (or go on with) a test / a practice
@@ -36,7 +36,7 @@ ROLES = ("mother", "companion")
 
 
 def _rng(context) -> random.Random:
-    return context.services.extras.setdefault("quiz_random", random.Random())
+    return context.services.quiz_random
 
 
 def _items(texts, lang: str) -> dict[str, dict]:
@@ -182,4 +182,3 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(start, pattern=r"^qz:new:[tp]$"))
     app.add_handler(CallbackQueryHandler(answer, pattern=r"^qz:a:\d+:\d+:\d+$"))
     app.add_handler(PollAnswerHandler(poll_answer))
-    app.services.extras.setdefault("quiz_random", random.Random())  # type: ignore[attr-defined]

@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.actor import Actor, load_actor
@@ -26,8 +25,6 @@ from bot.clock import iso, parse_iso
 from db.queries import alerts as alerts_q
 from db.queries import mothers
 from db.queries import reminders as q
-from db.queries import reports as reports_q
-from db.queries.sessions import log_session
 from db.queries.users import get_user, set_active
 from domain.slots import slot_of
 from flows import menu
@@ -36,6 +33,8 @@ from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 from reminders import jobs, messages, preferences
 from reminders.dispatcher import Dispatcher
+from usecases import reports as report_cases
+from usecases import sessions as session_cases
 from reminders.planning import (SLOT_CODES, SLOT_NAMES, hhmm, parse_hhmm, slot_from_code, snooze_until, Slot,
                                 fits_slot, zone_label)
 
@@ -54,8 +53,8 @@ def register(app) -> None:
     services = app.services
     dispatcher = Dispatcher(services.settings, services.clock, services.texts, shared_db=services.db,
                             is_stopping=lambda: not app.running)
-    services.extras["reminders"] = dispatcher
-    services.extras.setdefault("on_clock_advanced", []).append(_clock_advanced)
+    services.reminders = dispatcher
+    services.clock_hooks.append(_clock_advanced)
 
     app.add_handler(ConversationHandler(
         entry_points=[CallbackQueryHandler(ask_time, pattern=r"^rem:time:[me]$")],
@@ -78,7 +77,7 @@ def register(app) -> None:
 
 async def _clock_advanced(app) -> None:
     """The demo moved the clock: deliver what is due at the new time."""
-    await app.services.extras["reminders"].run_once(app.services.clock.now())
+    await app.services.reminders.run_once(app.services.clock.now())
 
 
 def _leaving(callback):
@@ -372,22 +371,18 @@ async def _done(update: Update, context, actor: Actor, delivery, baseline: str |
     # Pressed within the reminder's slot: the massage was just now. Later: it was done after the reminder.
     slot_date, slot = slot_of(now, mother.timezone)
     started_at = now if (slot_date.isoformat(), slot) == (delivery.slot_date, delivery.slot) else reminded_at
-    logged = await log_session(context.db, mother_id=mother.user_id, timezone=mother.timezone,
-                               logged_by=actor.user_id, started_at=started_at, now=now, source="reminder",
-                               who=None if delivery.to_mother else delivery.relation)
+    # logged, and its follow-ups (the slot's reminders say so; phases; usecases/follow_ups.py)
+    logged = await session_cases.log_session(
+        context.services.deps, mother=mother, logged_by=actor.user_id, started_at=started_at, source="reminder",
+        who=None if delivery.to_mother else delivery.relation)
     key = "reminders.answers.done" if logged.new else "reminders.answers.already_done"
     if baseline is None:
         await update.callback_query.answer(context.texts.t(actor.lang, key))
     else:  # the press was answered with the question
         await send(update, context.texts.t(actor.lang, key))
-    await on_session_logged(context, mother.user_id, logged.slot_date, logged.slot)
-    if logged.new and baseline not in (None, "skip"):
-        # she has just said how the milk is: not the same question again at once
-        await reports_q.refresh_phases(context.db, mother.user_id)
-    elif logged.new:
-        offer = getattr(reports, "offer_after_session", None)
-        if offer is not None:
-            await offer(context, mother.user_id)
+    if logged.new and baseline in (None, "skip"):
+        # how is the milk now? (not when she has just said so, before the session)
+        await report_cases.offer_after_session(context.services.deps, mother.user_id)
 
 
 async def _ask_baseline(update: Update, context, actor: Actor, mother, delivery) -> None:
@@ -464,33 +459,4 @@ async def _edit(context, delivery, text: str, update: Update | None = None) -> N
     message = update.callback_query.message if update is not None and update.callback_query else None
     chat_id = delivery.recipient_id
     message_id = message.message_id if message is not None else delivery.message_id
-    try:
-        await context.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-    except Forbidden:
-        await set_active(context.db, chat_id, False)
-    except BadRequest as exc:  # deleted, too old, or already showing this
-        log.debug("could not update a reminder: %s", exc.message)
-
-
-# ----------------------------------------------------------------- a session was logged
-async def on_session_logged(context_or_app, mother_id: int, slot_date: date | str, slot: str) -> int:
-    """A session of this slot was logged (here, or by the guide's timer): every reminder of the
-    slot, the mother's and her companions', now says so; snoozed ones will not come again.
-    Returns how many reminder messages were updated."""
-    app = getattr(context_or_app, "application", context_or_app)
-    services = app.services
-    slot_date = slot_date.isoformat() if isinstance(slot_date, date) else str(slot_date)
-    rows = await q.close_slot(services.db, mother_id, slot_date, slot, services.now_iso())
-    if not rows:
-        return 0
-    by_id, by_name = await q.logged_by(services.db, mother_id, slot_date, slot)
-    for delivery in rows:
-        note = messages.done_note(services.texts, delivery, by_id, by_name)
-        try:
-            await app.bot.edit_message_text(messages.answered(services.texts, delivery, note),
-                                            chat_id=delivery.recipient_id, message_id=delivery.message_id)
-        except Forbidden:
-            await set_active(services.db, delivery.recipient_id, False)
-        except BadRequest as exc:
-            log.debug("could not mark a reminder done: %s", exc.message)
-    return len(rows)
+    await context.services.notifier.edit(chat_id, message_id, text)

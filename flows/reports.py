@@ -19,22 +19,23 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot.jobs import in_unit_of_work
 from bot.actor import Actor, load_actor
-from bot.context import AppContext
 from bot.clock import iso, parse_iso
 from db.queries import alerts as alerts_q
-from db.queries import care, mothers, reports, users
+from db.queries import care, mothers, reports
 from db.queries.mothers import Mother
 from db.queries.reports import FLOWS, Report
 from domain import alerts
 from domain.age import day_of_life, hours_of_life
 from domain.alerts import Cause
 from flows import menu
-from flows import alerting
-from flows.contacts import contact_block_for_mother
+from usecases import alerts as alert_cases
+from usecases.contacts import contact_block_for_mother
 from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 from flows.commands import names
+from usecases import reports as report_cases
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,7 @@ async def _lost_draft(update: Update, context, actor: Actor) -> int:
 # ----------------------------------------------------------------- questions
 def flow_markup(texts, lang: str, data_prefix: str, extra_rows: list | None = None) -> InlineKeyboardMarkup:
     """The three milk-flow answers as buttons `<data_prefix><flow>` (and any rows after them)."""
-    rows = [[(texts.t(lang, f"reports.flow.{flow}"), f"{data_prefix}{flow}")] for flow in FLOWS]
-    return keyboard(rows + list(extra_rows or []))
+    return keyboard(list(report_cases.flow_buttons(texts, lang, data_prefix)) + list(extra_rows or []))
 
 
 async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str:
@@ -260,17 +260,17 @@ async def _refuse(update: Update, context, actor: Actor) -> int:
 
 
 async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow: str) -> str:
-    report = await _store_flow(context, actor, mother, flow)
+    report = await _store_flow(context, actor, mother, flow, update.update_id)
     _new_draft(context, mother.user_id, report.id)
     await _flow_stored(update, context, actor, mother, report)
     return await ask_danger(update, context, actor)
 
 
-async def _store_flow(context, actor: Actor, mother: Mother, flow: str) -> Report:
+async def _store_flow(context, actor: Actor, mother: Mother, flow: str, update_id: int | None = None) -> Report:
     now = context.clock.now()
     role = "mother" if actor.user_id == mother.user_id else "companion"
     report = await reports.add_report(context.db, mother=mother, reported_by=actor.user_id, reporter_role=role,
-                                      milk_flow=flow, now=now)
+                                      milk_flow=flow, now=now, update_id=update_id)  # once per update
     await reports.close_inactivity_alert(context.db, mother.user_id, now)
     return report
 
@@ -290,7 +290,7 @@ async def save_baseline(update: Update, context, actor: Actor, mother: Mother, f
     flows/reminders.py): stored and judged like the first answer of /lapor, without the questions
     after it, so the massage goes on at once. Its phase is 'pre' (no session logged yet; see
     domain/phases.py). True when the milk rule says go now (then no massage)."""
-    report = await _store_flow(context, actor, mother, flow)
+    report = await _store_flow(context, actor, mother, flow, update.update_id)
     return await _flow_stored(update, context, actor, mother, report)
 
 
@@ -489,10 +489,10 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
     day = day_of_life(mother, parse_iso(report.reported_at))
     told = False
     for each in alerts.alert_causes(cause):  # thoughts of self-harm are an alert of their own
-        raised = await alerting.raise_alert(context, mother, each, report=report, raised_by=actor.user_id, day=day)
+        raised = await alert_cases.raise_alert(context.services.deps, mother, each, report=report, raised_by=actor.user_id, day=day)
         told |= raised.told
     text = advice_text(context.texts, actor.lang, cause, day)
-    # every advice carries her Puskesmas's number and 112 / 119 (flows/contacts.py)
+    # every advice carries her Puskesmas's number and 112 / 119 (usecases/contacts.py)
     text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
     if told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
@@ -502,8 +502,8 @@ async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, rep
 
 
 async def resend_untold_alerts(app: Application, now: datetime) -> int:
-    """Open alerts no midwife has received yet: try again (flows/alerting.py)."""
-    return await alerting.resend_untold(AppContext(app), now)
+    """Open alerts no midwife has received yet: try again (usecases/alerts.py)."""
+    return await alert_cases.resend_untold(app.services.deps, now)
 
 
 # ----------------------------------------------------------------- wrong input
@@ -643,38 +643,14 @@ async def _history_chart(context, lang: str, mother: Mother, found: list[Report]
 
 
 
-async def _send_flow_buttons(context, user_id: int, mother: Mother, key_self: str, key_other: str) -> bool:
-    row = await users.get_user(context.db, user_id)
-    if row is None:
-        return False
-    markup = flow_markup(context.texts, row.language, f"rep:o:{mother.user_id}:")
-    key = key_self if user_id == mother.user_id else key_other
-    return await menu.notify(context, user_id, key, markup, mother=mother.display_name)
-
-
-async def offer_after_session(context, mother_id: int, logged_by: int | None = None) -> None:
-    """Call after a massage session was logged: asks the mother (and the companion who logged
-    it, if any) "how is the milk now?" with one-tap answers that start a report."""
-    db = context.db
-    mother = await mothers.get_mother(db, mother_id)
-    if mother is None or mother.care_status == "loss":  # the baby has died: no report offer (flows/care_status.py)
-        return
-    await reports.refresh_phases(db, mother_id)
-    await reports.close_inactivity_alert(db, mother_id, context.clock.now())
-    await _send_flow_buttons(context, mother_id, mother, "reports.offer.text_self", "reports.offer.text")
-    if logged_by is not None and logged_by != mother_id:
-        if await reports.may_report_for(db, logged_by, "companion", mother_id) is not None:
-            await _send_flow_buttons(context, logged_by, mother, "reports.offer.text_self", "reports.offer.text")
-
-
 async def check_inactivity(app: Application, now: datetime) -> int:
     """The silence rule, for every mother inside her reminder window; returns alerts opened.
 
     Called by the hourly job (with the injected clock's time), by the terminal demo after it
     moves the clock, and by tests. An open inactivity alert closes itself once she is active.
     """
-    context = AppContext(app)
-    db, settings = context.db, context.services.settings
+    deps = app.services.deps  # type: ignore[attr-defined]
+    db, settings = deps.db, deps.settings
     longest = max(settings.reminder_window_days, await db.fetchval("SELECT MAX(reminder_days) FROM clinic") or 0)
     earliest = now.date() - timedelta(days=longest + 1)
     opened = 0
@@ -689,12 +665,12 @@ async def check_inactivity(app: Application, now: datetime) -> int:
         day = reports.day_of(quiet.mother, now)
         if not alerts.is_inactive(now, quiet.quiet_since, day, window):
             continue
-        raised = await alerting.raise_alert(context, quiet.mother, Cause("inactive"), now=now, day=day)
+        raised = await alert_cases.raise_alert(deps, quiet.mother, Cause("inactive"), now=now, day=day)
         if raised.alert is None:
             continue
         opened += 1
-        await _send_flow_buttons(context, quiet.mother.user_id, quiet.mother, "reports.checkin.text",
-                                 "reports.checkin.text")
+        await report_cases.send_flow_buttons(deps, quiet.mother.user_id, quiet.mother,
+                                             "reports.checkin.text", "reports.checkin.text")
     return opened
 
 
@@ -721,7 +697,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(history_chosen, pattern=r"^rep:h:\d+$"))
     for role in ("mother", "companion"):
         menu.add_menu_items(role, ["reports", "reports.history"], 0)
-    app.services.extras.setdefault("on_clock_advanced", []).append(hourly)  # type: ignore[attr-defined]
+    app.services.clock_hooks.append(hourly)  # type: ignore[attr-defined]
     if app.job_queue is not None:
-        app.job_queue.run_repeating(_hourly_job, interval=INACTIVITY_CHECK_EVERY,
+        app.job_queue.run_repeating(in_unit_of_work(_hourly_job), interval=INACTIVITY_CHECK_EVERY,
                                     first=INACTIVITY_CHECK_EVERY, name="reports.inactivity")

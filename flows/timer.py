@@ -12,14 +12,13 @@
 The state lives in the database; a repeating job (`guide_timer`, every TICK_EVERY_S seconds)
 calls `tick(app, now)`, which edits each running timer once a minute and ends it when the
 time is up. Tests and the terminal demo call `tick` after moving the injected clock. The
-session is logged (db.queries.sessions.log_session) exactly once, when it ends: a second
-"done", a late tick or an old button find it ended and change nothing.
+session is logged (usecases.sessions.log_session, which closes that slot's reminders) exactly
+once, when it ends: a second "done", a late tick or an old button find it ended and change
+nothing. After "how do you feel" she is asked how the milk is (usecases.reports).
 """
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.jobs import in_unit_of_work
 from bot.actor import Actor, load_actor
 from bot.clock import iso
 from db.queries import alerts as alerts_q
@@ -34,6 +34,8 @@ from db.queries import care
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries import sessions, users
+from usecases import reports as report_cases
+from usecases import sessions as session_cases
 from db.queries.guide import GuidedSession
 from db.queries.mothers import Mother, get_mother
 from domain.timer import TICK_EVERY_S, TimerState, cue_index, needs_edit, timer_state
@@ -52,7 +54,7 @@ FEELINGS = ("relaxed", "same", "uncomfortable")
 
 def _lock(app: Application) -> asyncio.Lock:
     """Ticks and the done/stop buttons take turns, so a message is never edited by both."""
-    return app.services.extras.setdefault("guide_timer_lock", asyncio.Lock())  # type: ignore[attr-defined]
+    return app.services.timer_lock  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------- texts
@@ -286,15 +288,13 @@ async def _end_locked(context, session: GuidedSession, now: datetime, status: st
     current = await guide_q.get_session(db, session.id)
     if current is None or current.status != "running":
         return False
-    # Logged first, then marked ended, without a transaction (a job must not open one while a
-    # handler has one open on the shared connection). Under the lock nothing else ends it in
-    # between; after a crash in between, the next tick ends it and log_session adds no row.
-    logged = None
+    # Logged first, then marked ended: after a crash in between, the next tick ends it and the
+    # log only fills in (a slot counts once). A second end finds it ended (end_session changes
+    # only a running session), so it is answered once.
     if mother is not None:
-        logged = await sessions.log_session(
-            db, mother_id=mother.user_id, timezone=mother.timezone, logged_by=session.user_id,
-            started_at=session.started_at, now=now, duration_s=state.elapsed_s, completed=completed,
-            source="guide")
+        await session_cases.log_session(
+            context.services.deps, mother=mother, logged_by=session.user_id, started_at=session.started_at,
+            duration_s=state.elapsed_s, completed=completed, source="guide")
     if not await guide_q.end_session(db, session.id, status, completed, state.elapsed_s, iso(now)):
         return False
     log.info("guided session %s %s after %s s", session.id, status, state.elapsed_s)
@@ -312,24 +312,7 @@ async def _end_locked(context, session: GuidedSession, now: datetime, status: st
                                reply_markup=who_markup(texts, lang, session))
     except Forbidden:
         await users.set_active(db, session.user_id, False)
-    if logged is not None and logged.new:
-        await call_hook(context, "flows.reminders", "on_session_logged",
-                        session.mother_id, logged.slot_date, logged.slot)
     return True
-
-
-async def call_hook(context, module_name: str, name: str, *values, **optional) -> None:
-    """Another feature's hook, if that feature has it (it may not be written yet). Keyword
-    values are passed only if the hook takes them."""
-    hook = getattr(importlib.import_module(module_name), name, None)
-    if hook is None:
-        return
-    parameters = inspect.signature(hook).parameters
-    extra = {key: value for key, value in optional.items() if key in parameters}
-    try:
-        await hook(context, *values, **extra)
-    except Exception:  # noqa: BLE001 - their failure must not lose our answer
-        log.exception("hook %s.%s failed", module_name, name)
 
 
 # ----------------------------------------------------------------- who and how
@@ -378,7 +361,7 @@ async def feeling_answer(update: Update, context) -> None:
     if key == "uncomfortable":
         await send(update, texts.data(lang, "guide.timer.uncomfortable_tip"))
     await send(update, texts.data(lang, "guide.timer.saved"))
-    await call_hook(context, "flows.reports", "offer_after_session", session.mother_id, logged_by=session.user_id)
+    await report_cases.offer_after_session(context.services.deps, session.mother_id, logged_by=session.user_id)
     await offer_posttest(update, context, actor.user_id, lang)
 
 
@@ -387,10 +370,9 @@ async def _fill_in(context, session: GuidedSession, **answers) -> None:
     mother = await get_mother(context.db, session.mother_id)
     if mother is None:
         return
-    await sessions.log_session(
-        context.db, mother_id=mother.user_id, timezone=mother.timezone, logged_by=session.user_id,
-        started_at=session.started_at, now=context.clock.now(), duration_s=session.duration_s or 0,
-        completed=bool(session.completed), source="guide", **answers)
+    await session_cases.log_session(
+        context.services.deps, mother=mother, logged_by=session.user_id, started_at=session.started_at,
+        duration_s=session.duration_s or 0, completed=bool(session.completed), source="guide", **answers)
 
 
 async def offer_posttest(update: Update, context, user_id: int, lang: str) -> None:
@@ -412,6 +394,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(end_pressed, pattern=r"^gd:end:\d+:(done|stop)$"))
     app.add_handler(CallbackQueryHandler(who_answer, pattern=r"^gd:who:\d+:\w+$"))
     app.add_handler(CallbackQueryHandler(feeling_answer, pattern=r"^gd:fl:\d+:\w+$"))
-    app.services.extras.setdefault("on_clock_advanced", []).append(_on_clock_advanced)  # type: ignore[attr-defined]
+    app.services.clock_hooks.append(_on_clock_advanced)  # type: ignore[attr-defined]
     if app.job_queue is not None:
-        app.job_queue.run_repeating(_tick_job, interval=TICK_EVERY_S, first=TICK_EVERY_S, name=JOB_NAME)
+        app.job_queue.run_repeating(in_unit_of_work(_tick_job), interval=TICK_EVERY_S, first=TICK_EVERY_S, name=JOB_NAME)

@@ -5,7 +5,7 @@ signs (mother and baby, "go now" and "go soon"), the clinic's numbers and 112 / 
 QR code of the clinic's mother link. Page 2 is for her husband and family (the companions).
 
 Every text is the bot's own, read through `bot.i18n.Texts` (guide.yaml, clinic.yaml, kit.yaml);
-the numbers come from `flows.contacts.contact_block`, so the leaflet never disagrees with the chat.
+the numbers come from `usecases.contacts.contact_block`, so the leaflet never disagrees with the chat.
 Plain function, no Telegram: `build_kit_pdf(texts, lang, clinic, mother_link) -> bytes`.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, FrameBreak, Ke
 
 from bot.i18n import Texts
 from db.queries.clinics import Clinic
-from flows.contacts import contact_block
+from usecases.contacts import contact_block
 
 DANGER_GROUPS = ("mother_now", "mother_soon", "baby_now", "baby_soon")
 FONT, FONT_BOLD = "SNSans", "SNSans-Bold"

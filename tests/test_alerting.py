@@ -173,8 +173,7 @@ async def test_another_clinic_cannot_take_an_alert(driver):
 async def test_urgent_alert_nobody_takes_is_escalated_after_15_minutes_and_not_when_taken(driver, clock):
     from datetime import timedelta
 
-    from bot.context import AppContext
-    from flows.alerting import escalate
+    from usecases.alerts import escalate
 
     admin = await admin_user(driver)
     clinic, _ = await make_clinic(driver)
@@ -188,7 +187,7 @@ async def test_urgent_alert_nobody_takes_is_escalated_after_15_minutes_and_not_w
     await danger_report(yuni, "fits")
     taken_id = await db.fetchval("SELECT id FROM alert WHERE mother_id = 4010")
     await ani.press(f"al:take:{taken_id}")
-    context = AppContext(driver.app)
+    context = driver.app.services.deps
     clock.advance(timedelta(minutes=14))
     assert await escalate(context, clock.now()) == 0
     before = {p.user_id: len(p.messages()) for p in (ani, dewi, admin)}

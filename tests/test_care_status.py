@@ -11,8 +11,9 @@ import pytest
 from db.queries import care, clinic_scope
 from db.queries import exports as export_queries
 from flows import reports as report_flow
+from usecases import reports as report_cases
 from test_midwife import hand_computed_clinic, plain
-from test_reports import add_companion, app_context, join_midwife, make_clinic, mother_in, new_midwife, rows, texts_of
+from test_reports import add_companion, join_midwife, make_clinic, mother_in, new_midwife, rows, texts_of
 
 
 def datas(messages) -> list[str]:
@@ -76,7 +77,7 @@ async def test_loss_needs_a_confirmation_and_then_stops_every_baby_message(drive
     assert "tidak perlu melapor" in texts_of(replies) and not any(d.startswith("rep:") for d in datas(replies))
     # no offer after a session, no quiz, no massage guide, no inactivity check-in
     before = (len(sari.messages()), len(budi.messages()))
-    await report_flow.offer_after_session(app_context(driver), 5001, logged_by=5101)
+    await report_cases.offer_after_session(driver.app.services.deps, 5001, logged_by=5101)
     assert (len(sari.messages()), len(budi.messages())) == before
     for person in (sari, budi):
         replies = await person.send("/kuis")

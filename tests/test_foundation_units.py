@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.logs import RedactTokens
-from db.database import Database, migration_files
+from db.database import Database
+from db.migrate import legacy_files as migration_files
 from domain.dates import DateProblem, local_today, parse_delivery_date, postpartum_day
 from domain.names import clean_name
 

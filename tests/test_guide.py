@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flows.contacts import contact_block
+from usecases.contacts import contact_block
 from flows.guide import danger_text
 from tests.test_onboarding import register_mother, skip_baseline
 

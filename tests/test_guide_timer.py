@@ -5,28 +5,34 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-import flows.reminders
-import flows.reports
 from domain.timer import cue_index, needs_edit, timer_state
 from flows.timer import JOB_NAME, tick
 from tests.test_account import link_companion
 from tests.test_guide import open_guide, pass_safety, ready_mother
 from tests.test_onboarding import register_mother, skip_baseline
+from usecases import reports as report_cases
+from usecases.events import SessionLogged
+from usecases.follow_ups import FOLLOW_UPS
 
 
 @pytest.fixture
 def hooks(monkeypatch):
-    """Stand-ins for the other features' hooks, recording their calls."""
+    """Records what the timer announces (the real follow-ups still run): sessions logged (the
+    new ones), and report offers after "how do you feel"."""
     calls: dict[str, list] = {"logged": [], "offer": []}
 
-    async def on_session_logged(context, mother_id, slot_date, slot):
-        calls["logged"].append((mother_id, slot_date, slot))
+    async def record_logged(deps, event):
+        if event.new:
+            calls["logged"].append((event.mother_id, event.slot_date, event.slot))
 
-    async def offer_after_session(context, mother_id, logged_by=None):
+    offer = report_cases.offer_after_session
+
+    async def record_offer(deps, mother_id, logged_by=None):
         calls["offer"].append((mother_id, logged_by))
+        await offer(deps, mother_id, logged_by=logged_by)
 
-    monkeypatch.setattr(flows.reminders, "on_session_logged", on_session_logged, raising=False)
-    monkeypatch.setattr(flows.reports, "offer_after_session", offer_after_session, raising=False)
+    monkeypatch.setitem(FOLLOW_UPS, SessionLogged, FOLLOW_UPS[SessionLogged] + (record_logged,))
+    monkeypatch.setattr(report_cases, "offer_after_session", record_offer)
     return calls
 
 

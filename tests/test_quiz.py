@@ -65,7 +65,7 @@ def test_shuffle_is_seeded_and_maps_back():
 # ----------------------------------------------------------------- end to end
 async def test_pretest_then_guide_then_posttest_shows_the_change(driver):
     db = driver.app.services.db
-    driver.app.services.extras["quiz_random"] = random.Random(3)
+    driver.app.services.quiz_random = random.Random(3)
     sari = await register_mother(driver, 1001, "Sari")
     await sari.send("/pijat")
     replies = await sari.press("qz:new:t")  # from the pre-test offer
@@ -148,7 +148,7 @@ async def test_unfinished_test_goes_on_after_a_restart(driver):
 
 async def test_practice_with_quiz_polls(driver):
     db = driver.app.services.db
-    driver.app.services.extras["quiz_random"] = random.Random(11)
+    driver.app.services.quiz_random = random.Random(11)
     sari = await register_mother(driver, 1001, "Sari")
     await sari.send("/quiz")
     replies = await sari.press("qz:new:p")

@@ -12,7 +12,8 @@ import pytest
 
 from bot.config import Settings
 from db.queries.sessions import log_session
-from flows.reminders import on_session_logged
+from usecases.events import SessionLogged
+from usecases.reminders import close_slot
 from tests.test_onboarding import register_mother, skip_baseline
 
 UTC = timezone.utc
@@ -38,7 +39,7 @@ def settings(db_url) -> Settings:
 
 async def wave(driver, clock, moment: datetime):
     clock.set(moment)
-    return await driver.app.services.extras["reminders"].run_once(moment)
+    return await driver.app.services.reminders.run_once(moment)
 
 
 def reminders(person) -> list:
@@ -199,12 +200,13 @@ async def test_guide_logs_a_session_and_reminders_say_so(driver, clock):
     db = driver.app.services.db
     logged = await log_session(db, mother_id=1001, timezone="Asia/Jayapura", logged_by=1001, started_at=utc(0, 7, 10),
                                now=utc(0, 7, 20), duration_s=600, source="guide")
-    assert await on_session_logged(driver.app, 1001, logged.slot_date, logged.slot) == 2
+    event = SessionLogged(1001, logged.slot_date, logged.slot, 1001, "guide", logged.new)
+    assert await close_slot(driver.app.services.deps, event) == 2
     assert "dicatat oleh Ibu Sari" in reminders(budi)[0].body
     assert "Anda yang mencatat" in reminders(sari)[0].body
     await wave(driver, clock, utc(0, 7, 45))
     assert len(reminders(budi)) == 1  # the snoozed one does not come back
-    assert await on_session_logged(driver.app, 1001, logged.slot_date, logged.slot) == 0
+    assert await close_slot(driver.app.services.deps, event) == 0
 
 
 async def test_session_logged_before_the_reminder(driver, clock):

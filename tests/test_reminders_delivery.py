@@ -47,7 +47,7 @@ def delivered_to(driver, chat_id: int) -> int:
 
 
 def dispatcher(driver) -> Dispatcher:
-    return driver.app.services.extras["reminders"]
+    return driver.app.services.reminders
 
 
 async def family(driver, mothers=3):
@@ -223,7 +223,7 @@ async def test_one_message_per_second_per_chat(driver, clock):
 
 async def test_clock_hook_for_the_demo(driver, clock):
     sari = await register_mother(driver, 1001, "Sari", zone="WIB")
-    hooks = driver.app.services.extras["on_clock_advanced"]
+    hooks = driver.app.services.clock_hooks
     clock.set(utc(0, 9, 1))
     for hook in hooks:
         await hook(driver.app)

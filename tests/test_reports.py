@@ -1,13 +1,16 @@
 """Milk-flow reports end to end through the loopback Bot API: the flow, phases, alerts, history."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from bot.context import BotContext
 
 from bot.clock import iso
 from db.queries import clinics
-from db.queries.sessions import log_session
+from db.queries import mothers
+from usecases import reports as report_cases
+from usecases import sessions as session_cases
 from flows import reports as report_flow
 from loopback.server import Fault
 from test_onboarding import register_mother
@@ -87,11 +90,13 @@ def app_context(driver):
 
 
 async def log_a_session(driver, mother_id, tz="Asia/Makassar", logged_by=None, offset=timedelta(0)):
-    """What the guide's timer does when a session ends: log it, then offer a report."""
-    db, now = driver.app.services.db, driver.app.services.clock.now()
-    await log_session(db, mother_id=mother_id, timezone=tz, logged_by=logged_by or mother_id,
-                      started_at=now + offset, now=now)
-    await report_flow.offer_after_session(app_context(driver), mother_id, logged_by=logged_by)
+    """What the guide's timer does when a session ends: log it (and its follow-ups), then offer
+    a report."""
+    deps, now = driver.app.services.deps, driver.app.services.clock.now()
+    mother = dataclasses.replace(await mothers.get_mother(deps.db, mother_id), timezone=tz)
+    await session_cases.log_session(deps, mother=mother, logged_by=logged_by or mother_id,
+                                    started_at=now + offset, source="guide")
+    await report_cases.offer_after_session(driver.app.services.deps, mother_id, logged_by=logged_by)
 
 
 # ----------------------------------------------------------------- the flow
@@ -112,10 +117,12 @@ async def test_mother_reports_everything_and_it_is_stored(driver):
     await sari.press("rep:wet:2")
     await sari.press("Penuh")
     report_row = (await rows(driver, "SELECT * FROM milk_report"))[0]
-    assert report_row | {"id": 0} == {
+    assert isinstance(report_row["update_id"], int)  # the update of her answer (stored once per update)
+    assert report_row | {"id": 0, "update_id": 0} == {
         "id": 0, "mother_id": 2001, "reported_by": 2001, "reporter_role": "mother",
         "reported_at": iso(driver.app.services.clock.now()), "postpartum_day": 2, "phase": "pre",
-        "milk_flow": "not_smooth", "feeds_24h": 9, "wet_nappies_24h": 2, "breasts": "full", "danger_signs": ""}
+        "milk_flow": "not_smooth", "feeds_24h": 9, "wet_nappies_24h": 2, "breasts": "full", "danger_signs": "",
+        "update_id": 0}
     assert "Laporan tersimpan" in texts_of(sari.messages()[-3:])
     assert await rows(driver, "SELECT * FROM alert") == []  # day 2: 2 wet nappies is enough
     assert await driver.app.services.db.fetchval("SELECT COUNT(*) FROM conversation_state WHERE name='reports'") == 0

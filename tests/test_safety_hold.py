@@ -215,15 +215,14 @@ async def test_hold_pauses_reminders_morning_checkin_and_seen_resumes(driver, cl
 
 async def test_hold_closed_by_the_midwife_also_resumes(driver, clock):
     from db.queries import alerts as alerts_q
-    from flows.alerting import raise_alert
+    from usecases.alerts import raise_alert
     from db.queries.mothers import get_mother
     from domain.alerts import Cause
-    from tests.test_reports import app_context
 
     clinic, _ = await clinic_with_midwife(driver)
     sari = await mother_in(driver, clinic, 5001)
     db = driver.app.services.db
-    await raise_alert(app_context(driver), await get_mother(db, 5001), Cause("danger_sign", "calf", urgency="urgent"),
+    await raise_alert(driver.app.services.deps, await get_mother(db, 5001), Cause("danger_sign", "calf", urgency="urgent"),
                       raised_by=5001)
     assert await alerts_q.on_hold(db, 5001)
     await wave(driver, clock, utc(0, 8))

@@ -5,12 +5,16 @@ numbers are stored in international form (+62 ...), which Telegram makes tappabl
 """
 from __future__ import annotations
 
-from bot.i18n import Texts
+from typing import TYPE_CHECKING
+
 from db.database import Database
 from db.queries.clinics import Clinic, get_clinic
 
+if TYPE_CHECKING:
+    from bot.i18n import Texts
 
-def contact_block(texts: Texts, lang: str, clinic: Clinic | None) -> str:
+
+def contact_block(texts: "Texts", lang: str, clinic: Clinic | None) -> str:
     """Lines with the clinic's numbers (or why there are none) and always 112 / 119."""
     lines = []
     if clinic is None:
@@ -31,6 +35,6 @@ async def mother_clinic(db: Database, mother_id: int) -> Clinic | None:
     return None if clinic_id is None else await get_clinic(db, clinic_id)
 
 
-async def contact_block_for_mother(db: Database, texts: Texts, lang: str, mother_id: int) -> str:
+async def contact_block_for_mother(db: Database, texts: "Texts", lang: str, mother_id: int) -> str:
     """The contact block for this mother's clinic (also for a companion, with her id)."""
     return contact_block(texts, lang, await mother_clinic(db, mother_id))

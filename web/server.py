@@ -37,7 +37,6 @@ from web import auth, pages
 from web.pages import CSP, View
 
 log = logging.getLogger(__name__)
-SERVER = "dashboard.server"          # services.extras key
 LANGS = ("id", "en")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -164,7 +163,7 @@ class Dashboard:
             raise self._refuse(request, 403, "dashboard.page.forbidden")
 
     def _reason(self, lang: str):
-        from flows.alerting import cause_text
+        from usecases.alerts import cause_text
 
         return lambda alert: cause_text(self.services.texts, lang, alert.cause, alert.detail, alert.report_day)
 
@@ -294,14 +293,13 @@ class Dashboard:
         return self._html(pages.layout(view, "alerts", view.t("dashboard.page.alerts.heading"), body, flash))
 
     async def take(self, request: web.Request) -> web.Response:
-        """ "Ambil": exactly what "Saya tangani" does in the chat (flows.alerting.take_alert)."""
-        from bot.context import AppContext
-        from flows.alerting import take_alert
+        """ "Ambil": exactly what "Saya tangani" does in the chat (usecases.alerts.take_alert)."""
+        from usecases.alerts import take_alert
 
         session, _, view = await self._who(request)
         self._check_csrf(request, session, await request.post())
         try:
-            taken, name = await take_alert(AppContext(self.app), session.midwife_id, int(request.match_info["alert_id"]),
+            taken, name = await take_alert(self.app.services.deps, session.midwife_id, int(request.match_info["alert_id"]),
                                            view.now)
         except (NotAMidwife, NotYourClinic):
             raise self._refuse(request, 404, "dashboard.page.not_found", view.lang) from None
@@ -344,14 +342,13 @@ class Dashboard:
         return self._html(pages.layout(view, "stats", t("dashboard.page.stats.heading"), body))
 
     async def stats_chart(self, request: web.Request) -> web.Response:
-        from bot.context import AppContext
         from flows.midwife import _summary_chart  # the chat's chart, its cache and its pyplot lock
 
         session, _, view = await self._who(request)
         milk = await self._milk(session.midwife_id)
         if not milk["n_pairs"]:
             raise self._refuse(request, 404, "dashboard.page.not_found", view.lang)
-        png = await _summary_chart(AppContext(self.app), view.lang, milk)
+        png = await _summary_chart(self.app.services, view.lang, milk)
         return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     async def exports(self, request: web.Request) -> web.Response:
@@ -413,15 +410,15 @@ async def start_dashboard(app) -> Dashboard:
     settings = app.services.settings
     dashboard = Dashboard(app)
     await dashboard.start(settings.dashboard_listen, settings.dashboard_port)
-    app.services.extras[SERVER] = dashboard
+    app.services.dashboard = dashboard
     return dashboard
 
 
 async def stop_dashboard(app) -> None:
-    dashboard = app.services.extras.pop(SERVER, None)
+    dashboard, app.services.dashboard = app.services.dashboard, None
     if dashboard is not None:
         await dashboard.stop()
 
 
 def dashboard_of(app) -> Dashboard | None:
-    return app.services.extras.get(SERVER)
+    return app.services.dashboard

@@ -22,12 +22,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.jobs import in_unit_of_work
 from bot.actor import Actor, load_actor
 from bot.clock import iso, parse_iso
-from db.queries import alerts as alerts_q
 from db.queries import care, mothers, reports
 from db.queries.mothers import Mother
 from db.queries.reports import FLOWS, Report
 from domain import alerts
-from domain.age import day_of_life, hours_of_life
 from domain.alerts import Cause
 from flows import menu
 from usecases import alerts as alert_cases
@@ -267,22 +265,16 @@ async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow
 
 
 async def _store_flow(context, actor: Actor, mother: Mother, flow: str, update_id: int | None = None) -> Report:
-    now = context.clock.now()
-    role = "mother" if actor.user_id == mother.user_id else "companion"
-    report = await reports.add_report(context.db, mother=mother, reported_by=actor.user_id, reporter_role=role,
-                                      milk_flow=flow, now=now, update_id=update_id)  # once per update
-    await reports.close_inactivity_alert(context.db, mother.user_id, now)
-    return report
+    return await report_cases.file_report(context.services.deps, mother=mother, reported_by=actor.user_id,
+                                          flow=flow, update_id=update_id)  # once per update
 
 
 async def _flow_stored(update: Update, context, actor: Actor, mother: Mother, report: Report) -> bool:
     """Say it is saved, then the milk rule's advice and alert; True when it says go now."""
-    flow = report.milk_flow
     await send(update, _t(context, actor.lang, "reports.flow_saved",
-                          flow=_t(context, actor.lang, f"reports.flow.{flow}")))
-    if alerts.milk_cleared(flow):
-        await alerts_q.resolve(context.db, mother.user_id, "milk_not_out", context.clock.now())
-    return await _apply_rule(update, context, actor, mother, report, alerts.milk_cause(flow, _report_hours(mother, report)))
+                          flow=_t(context, actor.lang, f"reports.flow.{report.milk_flow}")))
+    judged = await report_cases.judge_flow(context.services.deps, mother, report, actor.user_id)
+    return await _advise(update, context, actor, mother, judged)
 
 
 async def save_baseline(update: Update, context, actor: Actor, mother: Mother, flow: str) -> bool:
@@ -352,21 +344,16 @@ async def _number_answer(update: Update, context, column: str, raw: str, typed: 
         label = _t(context, actor.lang, "reports.skip") if value is None else (
             _t(context, actor.lang, "reports.six_or_more") if state == WET and value == SIX_OR_MORE else str(value))
         await close_buttons(update, label)
-    report = await reports.set_detail(context.db, report.id, column, value)
-    now = context.clock.now()
-    hours = _report_hours(mother, report)
+    deps = context.services.deps
     if state == FEEDS:
-        if alerts.feeds_cleared(value):
-            await alerts_q.resolve(context.db, mother.user_id, "few_feeds", now)
-        cause = alerts.feeds_cause(value, hours)
-        if cause is None and value is not None and value < alerts.FEEDS_NEEDED:
+        judged = await report_cases.record_feeds(deps, mother, report, value, actor.user_id)
+        if judged.cause is None and value is not None and value < alerts.FEEDS_NEEDED:  # the first day of life
             await send(update, _t(context, actor.lang, "reports.advice.few_feeds_first_day.text"))
-        if await _apply_rule(update, context, actor, mother, report, cause):
+        if await _advise(update, context, actor, mother, judged):
             return await _finish(update, context, actor, urgent=True)
         return await ask_wet(update, context, actor)
-    if alerts.nappies_cleared(value, hours):
-        await alerts_q.resolve(context.db, mother.user_id, "few_wet_nappies", now)
-    await _apply_rule(update, context, actor, mother, report, alerts.nappies_cause(value, hours))
+    judged = await report_cases.record_wet_nappies(deps, mother, report, value, actor.user_id)
+    await _advise(update, context, actor, mother, judged)
     return await ask_breasts(update, context, actor)
 
 
@@ -379,7 +366,7 @@ async def breasts_chosen(update: Update, context) -> str | int:
     choice = update.callback_query.data.rsplit(":", 1)[1]
     value = None if choice == "skip" else choice
     await close_buttons(update, _t(context, actor.lang, "reports.skip" if value is None else f"reports.breasts.{value}"))
-    await reports.set_detail(context.db, report.id, "breasts", value)
+    await report_cases.record_breasts(context.services.deps, report, value)
     if value == "hard_painful":
         await send(update, _t(context, actor.lang, "reports.advice.hard_painful.text"))
     return await _finish(update, context, actor)
@@ -437,10 +424,10 @@ async def danger_finished(update: Update, context) -> str | int:
         return DANGER
     labels = _sign_labels(context.texts, actor.lang, chosen)
     await close_buttons(update, ", ".join(labels) if chosen else _t(context, actor.lang, "reports.danger_none"))
-    report = await reports.set_detail(context.db, report.id, "danger_signs", ",".join(chosen))
+    judged = await report_cases.record_danger_signs(context.services.deps, mother, report, chosen,
+                                                    urgent_sign_ids(context.texts), actor.user_id)
     draft.pop("picking", None)
-    cause = alerts.danger_cause(chosen, urgent_sign_ids(context.texts))
-    if await _apply_rule(update, context, actor, mother, report, cause):
+    if await _advise(update, context, actor, mother, judged):
         return await _finish(update, context, actor, urgent=True)
     ask_next = ask_feeds if await care.baby_questions_apply(context.db, mother.user_id) else ask_breasts  # hospital
     return await ask_next(update, context, actor)
@@ -476,29 +463,18 @@ def advice_text(texts, lang: str, cause: Cause, day: int) -> str:
     raise ValueError(f"no advice for {cause.cause}")
 
 
-def _report_hours(mother: Mother, report: Report) -> float:
-    """Hours of life at the moment of the report (not now: a late answer keeps its report's age)."""
-    return hours_of_life(mother, parse_iso(report.reported_at))
-
-
-async def _apply_rule(update: Update, context, actor: Actor, mother: Mother, report: Report,
-                      cause: Cause | None) -> bool:
-    """Advice at once and the alert; True when the cause is urgent (go now)."""
-    if cause is None:
+async def _advise(update: Update, context, actor: Actor, mother: Mother, judged: report_cases.Judged) -> bool:
+    """The advice of the rule that fired (its alert is raised already); True when it says go now."""
+    if judged.cause is None:
         return False
-    day = day_of_life(mother, parse_iso(report.reported_at))
-    told = False
-    for each in alerts.alert_causes(cause):  # thoughts of self-harm are an alert of their own
-        raised = await alert_cases.raise_alert(context.services.deps, mother, each, report=report, raised_by=actor.user_id, day=day)
-        told |= raised.told
-    text = advice_text(context.texts, actor.lang, cause, day)
+    text = advice_text(context.texts, actor.lang, judged.cause, judged.day)
     # every advice carries her Puskesmas's number and 112 / 119 (usecases/contacts.py)
     text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
-    if told:
+    if judged.told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
     # every advice carries the way to ask the midwife (flows/questions.py)
     await send(update, text, keyboard([[(_t(context, actor.lang, "questions.menu_label"), "menu:questions")]]))
-    return cause.urgent
+    return judged.urgent
 
 
 async def resend_untold_alerts(app: Application, now: datetime) -> int:

@@ -33,7 +33,6 @@ from flows.global_commands import flow_fallbacks
 from flows.ui import close_buttons, keyboard, send
 from reminders import jobs, messages, preferences
 from reminders.dispatcher import Dispatcher
-from usecases import reports as report_cases
 from usecases import sessions as session_cases
 from reminders.planning import (SLOT_CODES, SLOT_NAMES, hhmm, parse_hhmm, slot_from_code, snooze_until, Slot,
                                 fits_slot, zone_label)
@@ -372,17 +371,15 @@ async def _done(update: Update, context, actor: Actor, delivery, baseline: str |
     slot_date, slot = slot_of(now, mother.timezone)
     started_at = now if (slot_date.isoformat(), slot) == (delivery.slot_date, delivery.slot) else reminded_at
     # logged, and its follow-ups (the slot's reminders say so; phases; usecases/follow_ups.py)
+    # how is the milk now? is asked, unless she has just said so before the session
     logged = await session_cases.log_session(
         context.services.deps, mother=mother, logged_by=actor.user_id, started_at=started_at, source="reminder",
-        who=None if delivery.to_mother else delivery.relation)
+        who=None if delivery.to_mother else delivery.relation, offer_report=baseline in (None, "skip"))
     key = "reminders.answers.done" if logged.new else "reminders.answers.already_done"
     if baseline is None:
         await update.callback_query.answer(context.texts.t(actor.lang, key))
     else:  # the press was answered with the question
         await send(update, context.texts.t(actor.lang, key))
-    if logged.new and baseline in (None, "skip"):
-        # how is the milk now? (not when she has just said so, before the session)
-        await report_cases.offer_after_session(context.services.deps, mother.user_id)
 
 
 async def _ask_baseline(update: Update, context, actor: Actor, mother, delivery) -> None:

@@ -34,7 +34,7 @@ from db.queries import care
 from db.queries import guide as guide_q
 from db.queries import quiz as quiz_q
 from db.queries import sessions, users
-from usecases import reports as report_cases
+from usecases import events
 from usecases import sessions as session_cases
 from db.queries.guide import GuidedSession
 from db.queries.mothers import Mother, get_mother
@@ -361,7 +361,7 @@ async def feeling_answer(update: Update, context) -> None:
     if key == "uncomfortable":
         await send(update, texts.data(lang, "guide.timer.uncomfortable_tip"))
     await send(update, texts.data(lang, "guide.timer.saved"))
-    await report_cases.offer_after_session(context.services.deps, session.mother_id, logged_by=session.user_id)
+    await events.publish(context.services.deps, events.SessionRated(session.mother_id, session.user_id))
     await offer_posttest(update, context, actor.user_id, lang)
 
 

@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Please use 'Bot.sendMessage'"),
 
 async def test_a_failing_follow_up_is_undone_alone_and_the_press_is_still_answered(driver, clock, monkeypatch):
     """"Sudah dipijat" through the front door, with a broken follow-up between the real ones:
-    its row is rolled back, the session stays, the other follow-ups (reminders closed, phases)
-    still run, and the companion gets his answer."""
+    its row is rolled back, the session stays, the other follow-ups (reminders closed, phases,
+    the report offer) still run, and the companion gets his answer."""
     sari = await register_mother(driver, 1001, "Sari", zone="WITA")
     budi = await add_companion(driver, sari, 2001, "Budi")
     db = driver.app.services.db
@@ -34,8 +34,7 @@ async def test_a_failing_follow_up_is_undone_alone_and_the_press_is_still_answer
         ran.append(event)
         raise RuntimeError("a broken follow-up")
 
-    close_slot, note_activity = FOLLOW_UPS[SessionLogged]
-    monkeypatch.setitem(FOLLOW_UPS, SessionLogged, (broken, close_slot, note_activity))
+    monkeypatch.setitem(FOLLOW_UPS, SessionLogged, (broken, *FOLLOW_UPS[SessionLogged]))
     await wave(driver, clock, utc(0, 8, 5))
     clock.set(utc(0, 8, 40))
     before = len(sari.messages())
@@ -44,6 +43,7 @@ async def test_a_failing_follow_up_is_undone_alone_and_the_press_is_still_answer
     assert await db.fetchval("SELECT COUNT(*) FROM follow_up_probe") == 0
     assert await db.fetchval("SELECT COUNT(*) FROM massage_session WHERE mother_id = 1001") == 1
     assert "dicatat oleh Budi" in reminders(sari)[0].body  # close_slot ran after the broken one
+    assert any(b["callback_data"] == "rep:o:1001:smooth" for m in sari.messages()[before:] for b in m.buttons)
     done = driver.app.services.texts.t("id", "reminders.answers.done")
     assert any(m.body == done for m in budi.messages())  # his press was answered
     apology = driver.app.services.texts.t("id", "common.error")

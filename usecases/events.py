@@ -27,6 +27,15 @@ class SessionLogged:
     logged_by: int
     source: str      # "reminder" | "guide"
     new: bool
+    offer_report: bool = False  # ask "how is the milk now?" (not when she has just said so,
+                                # nor from the guide, which asks after "how do you feel")
+
+
+@dataclass(frozen=True)
+class SessionRated:
+    """The guide's last question after a massage ("how do you feel?") was answered."""
+    mother_id: int
+    logged_by: int
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class UserDeleted:
     unlinked: tuple[int, ...]
 
 
-Event = SessionLogged | UserDeleted
+Event = SessionLogged | SessionRated | UserDeleted
 FollowUp = Callable[[Deps, Event], Awaitable[None]]
 
 

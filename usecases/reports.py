@@ -16,7 +16,7 @@ from domain.age import day_of_life, hours_of_life
 from domain.alerts import Cause
 from domain.clock import parse_iso
 from usecases import alerts as alert_cases
-from usecases.events import SessionLogged
+from usecases.events import SessionLogged, SessionRated
 from usecases.ports import Buttons, Deps
 
 
@@ -113,6 +113,15 @@ async def send_flow_buttons(deps: Deps, user_id: int, mother: Mother, key_self: 
     return await deps.notifier.notify(
         user_id, key, lambda lang: flow_buttons(deps.texts, lang, f"rep:o:{mother.user_id}:"),
         mother=mother.display_name)
+
+
+async def offer_after_logging(deps: Deps, event: SessionLogged) -> None:
+    if event.new and event.offer_report:
+        await offer_after_session(deps, event.mother_id)
+
+
+async def offer_after_rating(deps: Deps, event: SessionRated) -> None:
+    await offer_after_session(deps, event.mother_id, logged_by=event.logged_by)
 
 
 async def offer_after_session(deps: Deps, mother_id: int, logged_by: int | None = None) -> None:

@@ -22,7 +22,7 @@ from bot.services import Services
 from reminders.ratelimit import SharedBudget
 from bot.updates import PerChatUpdateProcessor
 from db.database import Database
-from bot.persistence import SqlitePersistence
+from bot.persistence import DatabasePersistence
 from flows import registry
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SqlitePersistence(db))
+        .persistence(DatabasePersistence(db))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(PatientRateLimiter(budget=budget, backoff_s=settings.telegram_retry_backoff_s,
                                          retry_window_s=settings.telegram_retry_window_s))

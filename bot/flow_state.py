@@ -6,7 +6,7 @@ conversation states in each `ConversationHandler._conversations`, the drafts in
 on another worker than the last one, whose copy is stale. So before the handlers of an update run,
 `load_flow_state` sets that update's key in every persistent conversation to what the database
 holds (one query for all of them); the drafts are refreshed by PTB itself, through
-`SqlitePersistence.refresh_user_data`, when it builds the update's context.
+`DatabasePersistence.refresh_user_data`, when it builds the update's context.
 
 Nothing is marked for saving here (TrackingDict's untracked writes): what was read is what is
 stored. The updates of one chat are handled one at a time, also across workers (the inbox hands

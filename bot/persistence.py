@@ -1,4 +1,4 @@
-"""python-telegram-bot persistence backed by our SQLite database.
+"""python-telegram-bot persistence backed by our database (SQLite or PostgreSQL).
 
 Stores conversation states and per-user drafts (`user_data`), nothing else. The
 application flushes after every update (see `bot.application.BotApplication`), so a
@@ -23,7 +23,7 @@ def _key_json(key: tuple) -> str:
     return json.dumps(list(key))
 
 
-class SqlitePersistence(BasePersistence):
+class DatabasePersistence(BasePersistence):
     def __init__(self, db: Database):
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
@@ -33,8 +33,9 @@ class SqlitePersistence(BasePersistence):
 
     # user_data: drafts of answers inside a flow
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        rows = await self.db.fetchall("SELECT user_id, data FROM user_draft")
-        return {row["user_id"]: json.loads(row["data"]) for row in rows}
+        # Nothing is loaded at start: each update reads its user's draft (refresh_user_data), so
+        # a worker holds only the users it served, and never a stale copy.
+        return {}
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         if not data:
@@ -60,8 +61,8 @@ class SqlitePersistence(BasePersistence):
 
     # conversations
     async def get_conversations(self, name: str) -> dict:
-        rows = await self.db.fetchall("SELECT key, state FROM conversation_state WHERE name = ?", (name,))
-        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+        # Nothing is loaded at start: each update reads its key (bot/flow_state.py).
+        return {}
 
     async def get_conversation_states(self, keys: dict[str, tuple]) -> dict[str, object]:
         """The stored state of one key in each of several conversations ({name: key}), in one

@@ -6,6 +6,13 @@ bursts), than `paid_cap_per_s` for messages sent with `allow_paid_broadcast`, or
 per `chat_interval_s` to the same chat. It counts the reminders each chat received, so the
 benchmark can tell duplicates and losses from what actually arrived, not from what the bot says.
 
+It also plays users (`walk`): each sends its first text, then presses the next button of its
+scenario when a message offering it arrives (at once, or `think_s` later), and the time from each
+update to the bot's first message after it is noted; messages and edits are logged with their
+time (`while_walking`). With a webhook set (`sahabat-nifas run --webhook`), updates are
+POSTed as Telegram does: up to 40 connections at once, one update of a chat at a time, each after
+half the round trip, with the secret header; anything but 2xx is sent again.
+
 `serve()` runs it in a child process (pinned to its own core when there is one), so the bot's
 CPU time and memory are measured alone.
 """
@@ -13,15 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import math
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopback.server import ApiError, LoopbackBotAPI
 
 SENDS = {"sendMessage", "sendPhoto", "sendAnimation", "sendDocument", "sendPoll"}
+EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}   # not capped here
 _ARRIVED: contextvars.ContextVar[float] = contextvars.ContextVar("arrived")
 
 
@@ -42,9 +52,33 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+@dataclass
+class Walk:
+    """One user's way through a scenario: `steps[0]` is a text, the others are button data."""
+    steps: list[str]
+    pushed: list[float] = field(default_factory=list)             # when step i was handed over
+    answered: list[float | None] = field(default_factory=list)    # the bot's first message after it
+    sends: int = 0                                                # messages the bot sent her meanwhile
+    edits: int = 0                                                # and messages it edited
+    pressing: bool = False                                        # reading the next question
+
+    def times(self) -> list[float | None]:
+        return [None if a is None else a - p for p, a in zip(self.pushed, self.answered)]
+
+    @property
+    def done(self) -> bool:
+        return len(self.answered) == len(self.steps) and self.answered[-1] is not None
+
+
+def _buttons(markup: Any) -> list[str]:
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [button.get("callback_data", "") for row in (markup or {}).get("inline_keyboard", []) for button in row]
+
+
 class RateCappedBotAPI(LoopbackBotAPI):
     def __init__(self, *, cap_per_s: float = 30.0, paid_cap_per_s: float = 1000.0, chat_interval_s: float = 1.0,
-                 chat_tolerance_s: float = 0.05, **kwargs: Any):
+                 chat_tolerance_s: float = 0.05, webhook_connections: int = 40, **kwargs: Any):
         super().__init__(**kwargs)
         self.buckets = {False: TokenBucket(cap_per_s), True: TokenBucket(paid_cap_per_s)}
         self.chat_interval_s = chat_interval_s
@@ -55,8 +89,12 @@ class RateCappedBotAPI(LoopbackBotAPI):
         self.refused_overall = 0   # 429s for going over the overall cap
         self.accepted = 0
         self.reminders: Counter = Counter()  # (chat, button key) -> how many arrived
-        self.pushed_at: dict[int, float] = {}    # chat -> when its update was handed to the bot
-        self.answered_at: dict[int, float] = {}  # chat -> when the bot's first answer arrived
+        self.arrivals: list[tuple[float, str]] = []  # (when, "reminder" | "message" | "edit") accepted
+        self.walks: dict[int, Walk] = {}   # chat -> the user playing a scenario there
+        self.think_s = 0.0
+        self.webhook_connections = webhook_connections
+        self.webhook_posts = 0             # webhook deliveries tried, and those not answered 2xx
+        self.webhook_failed = 0
 
     async def _handle(self, request):  # type: ignore[override]
         _ARRIVED.set(time.monotonic())  # limits count from arrival, before the simulated latency
@@ -68,14 +106,115 @@ class RateCappedBotAPI(LoopbackBotAPI):
         result = await super()._dispatch(method, raw, uploads)
         if method in SENDS:
             self.accepted += 1
-            self._count(raw)
-            chat = int(raw.get("chat_id", 0))
-            if chat in self.pushed_at and chat not in self.answered_at:
-                self.answered_at[chat] = time.monotonic()
+            self.arrivals.append((time.monotonic(), "reminder" if self._count(raw) else "message"))
+            self._walk_on(int(raw.get("chat_id", 0)), raw.get("reply_markup"))
+        elif method in EDITS:
+            self.arrivals.append((time.monotonic(), "edit"))
+            if str(raw.get("chat_id", "")).isdigit() and int(raw["chat_id"]) in self.walks:
+                self.walks[int(raw["chat_id"])].edits += 1
         if len(self.requests) > 1000:  # the benchmark does not read them: keep memory flat
             self.requests.clear()
-            self.messages.clear()
+            self.messages = {chat: self.messages[chat][-4:] for chat in self.walks if chat in self.messages}
         return result
+
+    # ------------------------------------------------------------ playing users
+    def walk(self, first: int, count: int, steps: list[str], spread_s: float = 0.0, think_s: float = 0.0) -> None:
+        """Users first .. first+count-1 start `steps`: all now, or one after the other, evenly
+        over `spread_s` seconds; each presses a button `think_s` after it arrived."""
+        loop = asyncio.get_running_loop()
+        self.think_s = think_s
+        for i, user_id in enumerate(range(first, first + count)):
+            self.walks[user_id] = Walk(list(steps))
+            if spread_s:
+                loop.call_later(spread_s * i / count, self._set_out, user_id)
+            else:
+                self._set_out(user_id)
+
+    def _set_out(self, user_id: int) -> None:
+        walk = self.walks[user_id]
+        walk.pushed.append(time.monotonic())
+        walk.answered.append(None)
+        self.send_text(user_id, walk.steps[0])
+
+    def _walk_on(self, chat: int, markup: Any) -> None:
+        """A message to a walking user: the answer to her last step, and her next press if it offers it."""
+        walk = self.walks.get(chat)
+        if walk is None or not walk.pushed:
+            return
+        now = time.monotonic()
+        walk.sends += 1
+        if walk.answered[-1] is None:
+            walk.answered[-1] = now
+        step = len(walk.pushed)
+        if step < len(walk.steps) and walk.steps[step] in _buttons(markup) and not walk.pressing:
+            walk.pressing = True
+            message = self.messages[chat][-1]
+            if self.think_s:
+                asyncio.get_running_loop().call_later(self.think_s, self._press_next, chat, message)
+            else:
+                self._press_next(chat, message)
+
+    def _press_next(self, chat: int, message) -> None:
+        walk = self.walks[chat]
+        walk.pressing = False
+        walk.pushed.append(time.monotonic())
+        walk.answered.append(None)
+        self.press(chat, message, walk.steps[len(walk.pushed) - 1])
+
+    def walk_times(self) -> dict:
+        return {chat: {"times": walk.times(), "done": walk.done, "sends": walk.sends, "edits": walk.edits,
+                        "end": walk.answered[-1] - walk.pushed[0] if walk.done else None}
+                for chat, walk in self.walks.items()}
+
+    # ------------------------------------------------------------ webhook, as Telegram delivers
+    async def _deliver_by_webhook(self) -> None:  # type: ignore[override]
+        import aiohttp
+
+        busy: set[int] = set()         # chats with an update on the way
+        on_the_way: set[int] = set()   # update ids
+        free = asyncio.Semaphore(self.webhook_connections)
+
+        async def post(session, update: dict, chat: int) -> None:
+            hook = self.webhook or {}
+            headers = {"Content-Type": "application/json"}
+            if hook.get("secret_token"):
+                headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+            try:
+                await asyncio.sleep(self.latency_ms / 2000)  # Telegram -> the bot: half a round trip
+                async with session.post(hook["url"], data=json.dumps(update), headers=headers,
+                                        timeout=aiohttp.ClientTimeout(total=10)) as response:
+                    status = response.status
+            except (aiohttp.ClientError, asyncio.TimeoutError, KeyError):
+                status = 0
+            self.webhook_posts += 1
+            if 200 <= status < 300:
+                self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+            else:
+                self.webhook_failed += 1
+                await asyncio.sleep(0.5)  # then it is sent again
+            busy.discard(chat)
+            on_the_way.discard(update["update_id"])
+            free.release()
+            self._webhook_wake.set()
+
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0)) as session:
+            tasks: set[asyncio.Task] = set()
+            while self.webhook is not None:
+                update = next((u for u in self._updates
+                               if u["update_id"] not in on_the_way and _chat_of(u) not in busy), None)
+                if update is None:
+                    self._webhook_wake.clear()
+                    await self._webhook_wake.wait()
+                    continue
+                await free.acquire()
+                chat = _chat_of(update)
+                busy.add(chat)
+                on_the_way.add(update["update_id"])
+                task = asyncio.create_task(post(session, update, chat))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            for task in list(tasks):
+                task.cancel()
 
     def _check_flood(self, raw: dict) -> None:
         now = _ARRIVED.get(time.monotonic())
@@ -96,23 +235,36 @@ class RateCappedBotAPI(LoopbackBotAPI):
         retry_after = max(1, math.ceil(wait_s))
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
-    def _count(self, raw: dict) -> None:
-        markup = raw.get("reply_markup")
-        if isinstance(markup, str):
-            import json
+    def _count(self, raw: dict) -> bool:
+        """Count a reminder (True), by its chat and its button."""
+        for data in _buttons(raw.get("reply_markup")):
+            if data.startswith("rem:done:"):
+                self.reminders[(int(raw["chat_id"]), data)] += 1
+                return True
+        return False
 
-            markup = json.loads(markup)
-        for row in (markup or {}).get("inline_keyboard", []):
-            for button in row:
-                data = button.get("callback_data", "")
-                if data.startswith("rem:done:"):
-                    self.reminders[(int(raw["chat_id"]), data)] += 1
-                    return
+    def while_walking(self) -> dict:
+        """What arrived from the first walk's first update to the last walk's last answer, by kind."""
+        walks = [w for w in self.walks.values() if w.pushed]
+        if not walks:
+            return {}
+        start = min(w.pushed[0] for w in walks)
+        end = max((a for w in walks for a in w.answered if a is not None), default=start)
+        inside = Counter(kind for at, kind in self.arrivals if start <= at <= end)
+        return {"seconds": end - start, "reminder": inside["reminder"], "message": inside["message"],
+                "edit": inside["edit"]}
 
     def stats(self) -> dict:
         return {"accepted": self.accepted, "http_429": self.http_429, "reminders": dict(self.reminders),
                 "http_429_chat": self.refused_chat, "http_429_overall": self.refused_overall,
-                "server_cpu_s": time.process_time()}
+                "server_cpu_s": time.process_time(), "webhook_set": self.webhook is not None,
+                "webhook_posts": self.webhook_posts, "webhook_failed": self.webhook_failed,
+                "while_walking": self.while_walking()}
+
+
+def _chat_of(update: dict) -> int:
+    body = update.get("message") or update.get("callback_query") or {}
+    return int((body.get("chat") or body.get("from") or {}).get("id", 0))
 
 
 def serve(conn, config: dict) -> None:
@@ -134,15 +286,11 @@ def serve(conn, config: dict) -> None:
             command = await loop.run_in_executor(None, conn.recv)
             if command == "stats":
                 conn.send(server.stats())
-            elif isinstance(command, tuple) and command[0] == "burst":  # ("burst", first id, count, text)
-                _, first, count, text = command
-                for user_id in range(first, first + count):
-                    server.pushed_at[user_id] = time.monotonic()
-                    server.send_text(user_id, text)
-                conn.send(count)
-            elif command == "answers":  # seconds from each update to its first answer (None: none yet)
-                conn.send({chat: (server.answered_at[chat] - at if chat in server.answered_at else None)
-                           for chat, at in server.pushed_at.items()})
+            elif isinstance(command, tuple) and command[0] == "walk":  # ("walk", first, count, steps, spread, think)
+                server.walk(*command[1:])
+                conn.send(command[2])
+            elif command == "answers":  # per walking chat: seconds from each step to its answer
+                conn.send(server.walk_times())
             else:
                 break
         await server.stop()

@@ -77,8 +77,11 @@ async def seed(db, population: dict) -> None:
               REGISTERED_AT) for m, c in population["links"]))
 
 
+WAVE_KEY = "20261130:e"   # the 16:00 reminder of WAVE_AT's day
+
+
 def expected_keys(population: dict) -> set[tuple[int, str]]:
-    key = "20261130:e"
+    key = WAVE_KEY
     found = {(MOTHER_BASE + i, f"rem:done:{MOTHER_BASE + i}:{key}") for i in range(population["mothers"])}
     found |= {(COMPANION_BASE + c, f"rem:done:{MOTHER_BASE + m}:{key}") for m, c in population["links"]}
     return found
@@ -108,7 +111,7 @@ async def run(args: argparse.Namespace) -> dict:
             await app.initialize()
             try:
                 await seed(app.services.db, population)
-                dispatcher = app.services.extras["reminders"]
+                dispatcher = app.services.reminders
                 cpu_before, started = time.process_time(), time.perf_counter()
                 report = await dispatcher.run_once(WAVE_AT)
                 wall = time.perf_counter() - started

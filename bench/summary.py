@@ -270,7 +270,7 @@ async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) ->
         first = await timed_stats()  # includes importing SciPy and matplotlib
         drawn, cached = [], []
         for _ in range(summary_runs):
-            app.services.extras.pop(midwife_flow.CHART_CACHE, None)
+            app.services.chart_cache.clear()
             drawn.append(await timed_stats())
         for _ in range(summary_runs):
             cached.append(await timed_stats())

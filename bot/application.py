@@ -70,6 +70,9 @@ class BotApplication(Application):
 
             await stop_dashboard(self)
         await super().shutdown()
+        budget = self.services.budget
+        if budget is not None and hasattr(budget.overall, "close"):
+            await budget.overall.close()
         await self.services.db.close()
 
     async def process_update(self, update: object) -> None:
@@ -128,6 +131,10 @@ def build_application(
     db = db or Database(settings.database_target)
     # One rate budget per bot token: the replies and the reminder wave draw on the same one.
     budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE)
+    if db.is_postgres:  # several processes may share the token: the overall cap lives in the database
+        from reminders.cluster_ratelimit import ClusterRateLimiter
+
+        budget.overall = ClusterRateLimiter(settings.reminder_rate_per_s, db.url)
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)

@@ -25,7 +25,8 @@ triggers, the same code on both databases, and the result equals the source even
 source's rows were not made by the triggers (the legacy 0004/0005 backfills).
 
 The bookkeeping tables (`alembic_version`, legacy `schema_migration`) are not copied: the target
-has its own from step 1.
+has its own from step 1; nor is `rate_timeline` (the running bot's shared rate budget, by the
+source server's clock: meaningless elsewhere).
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from db.database import Database, database_url
 from db.schema import metadata
 
 BOOKKEEPING = frozenset({"alembic_version", "schema_migration"})
+RUNTIME = frozenset({"rate_timeline"})  # state of a running bot, not data: not copied
 """Tables of the migration tools: each database keeps its own, they are not copied."""
 
 DERIVED = ("milk_pair", "quiz_pair", "reminder_pref")
@@ -199,7 +201,7 @@ def tables_to_copy(src: Connection, dst: Connection) -> tuple[list[Table], list[
     the source's tables the target does not have (not copied, reported)."""
     source_only, target_only = _other_tables(src), _other_tables(dst)
     shared = sorted(source_only & target_only)
-    tables = list(metadata.sorted_tables)
+    tables = [table for table in metadata.sorted_tables if table.name not in RUNTIME]
     if shared:
         reflected = MetaData()
         reflected.reflect(dst, only=shared)

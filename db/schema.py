@@ -18,7 +18,7 @@ Types:
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, CheckConstraint, Column, ForeignKey, Identity, Index, Integer,
+from sqlalchemy import (BigInteger, CheckConstraint, Column, Float, ForeignKey, Identity, Index, Integer,
                         MetaData, PrimaryKeyConstraint, Table, Text, UniqueConstraint, text)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -555,3 +555,14 @@ for _table in (milk_report, question_message, midwife_note, safety_check):
     _table.append_column(Column("update_id", TELEGRAM_ID))
     Index(f"{_table.name}_update", _table.c.update_id, unique=True)
 del _table
+
+# --- Alembic 0004_rate_timeline ------------------------------------------------------------------
+
+# The bot token's overall rate budget shared by all processes (reminders/cluster_ratelimit.py):
+# the next free slot and the end of a 429 pause, in seconds by the database server's clock.
+rate_timeline = Table(
+    "rate_timeline", metadata,
+    Column("name", Text, primary_key=True),
+    Column("next_at", Float, nullable=False, server_default=text("0")),
+    Column("paused_until", Float, nullable=False, server_default=text("0")),
+)

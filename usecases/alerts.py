@@ -27,7 +27,7 @@ from db.queries.alerts import Alert
 from db.queries.clinics import Clinic
 from db.queries.mothers import Mother
 from domain.alerts import Cause
-from domain.clock import parse_iso
+from domain.clock import iso, parse_iso
 from usecases.contacts import contact_block
 from usecases.ports import Deps
 
@@ -80,7 +80,7 @@ async def _deliver(deps: Deps, alert: Alert, recipient_id: int, kind: str, text_
     return delivery.status
 
 
-def _midwife_text(deps, mother: Mother, clinic: Clinic, alert: Alert, day: int | None, lang: str) -> str:
+def _midwife_text(deps: Deps, mother: Mother, clinic: Clinic, alert: Alert, day: int | None, lang: str) -> str:
     t = deps.texts.t
     by = ""
     if alert.raised_by is not None and alert.raised_by != mother.user_id:
@@ -91,7 +91,7 @@ def _midwife_text(deps, mother: Mother, clinic: Clinic, alert: Alert, day: int |
              when=_when(alert.opened_at, clinic.timezone), by=by)
 
 
-def _alert_buttons(deps, mother: Mother, alert: Alert, lang: str, taken: bool = False):
+def _alert_buttons(deps: Deps, mother: Mother, alert: Alert, lang: str, taken: bool = False):
     """ "Saya tangani" (until someone took it) and the way to her record."""
     t = deps.texts.t
     rows = [] if taken else [[(t(lang, "alerting.take.button"), f"al:take:{alert.id}")]]
@@ -99,11 +99,11 @@ def _alert_buttons(deps, mother: Mother, alert: Alert, lang: str, taken: bool = 
     return rows
 
 
-def _record_button(deps, mother: Mother, alert: Alert):
+def _record_button(deps: Deps, mother: Mother, alert: Alert):
     return lambda lang: _alert_buttons(deps, mother, alert, lang)
 
 
-async def tell_clinic(deps, mother: Mother, alert: Alert, now: datetime) -> bool:
+async def tell_clinic(deps: Deps, mother: Mother, alert: Alert, now: datetime) -> bool:
     """Every reachable midwife of her clinic; the administrators when she has no clinic or a
     midwife could not be reached. True when a midwife (or, failing that, an admin) has it."""
     clinic = await clinics.get_clinic(deps.db, mother.clinic_id) if mother.clinic_id else None
@@ -135,7 +135,7 @@ async def tell_clinic(deps, mother: Mother, alert: Alert, now: datetime) -> bool
     return midwife_ok or admin_ok
 
 
-async def _tell_admins(deps, mother: Mother, clinic: Clinic | None, alert: Alert, day: int | None,
+async def _tell_admins(deps: Deps, mother: Mother, clinic: Clinic | None, alert: Alert, day: int | None,
                        trouble: str) -> bool:
     if await alerts_q.admins_told_since(deps.db, alert.id, alert.opened_at):
         return True
@@ -156,7 +156,7 @@ async def _tell_admins(deps, mother: Mother, clinic: Clinic | None, alert: Alert
     return told
 
 
-async def _tell_family(deps, mother: Mother, alert: Alert) -> None:
+async def _tell_family(deps: Deps, mother: Mother, alert: Alert) -> None:
     """An urgent alert: her companions are told, and she is when a companion reported it."""
     clinic = await clinics.get_clinic(deps.db, mother.clinic_id) if mother.clinic_id else None
     t = deps.texts.t
@@ -175,7 +175,7 @@ async def _tell_family(deps, mother: Mother, alert: Alert) -> None:
 
 
 # ----------------------------------------------------------------- the entry points
-async def raise_alert(deps, mother: Mother, cause: Cause, *, report=None, raised_by: int | None = None,
+async def raise_alert(deps: Deps, mother: Mother, cause: Cause, *, report=None, raised_by: int | None = None,
                       now: datetime | None = None, day: int | None = None) -> Raised:
     """Open the alert for this cause and, if it is new, tell whoever must know.
 
@@ -204,7 +204,7 @@ async def raise_alert(deps, mother: Mother, cause: Cause, *, report=None, raised
     return Raised(alert, told, urgent)
 
 
-async def resend_untold(deps, now: datetime) -> int:
+async def resend_untold(deps: Deps, now: datetime) -> int:
     """Open alerts no midwife has yet (Telegram was down, nobody reachable, no clinic, a mother
     who joined a clinic later): try again. Returns how many reached a midwife now."""
     sent = 0
@@ -216,7 +216,7 @@ async def resend_untold(deps, now: datetime) -> int:
 
 
 # ----------------------------------------------------------------- taking an alert
-async def take_alert(deps, midwife_id: int, alert_id: int, now: datetime,
+async def take_alert(deps: Deps, midwife_id: int, alert_id: int, now: datetime,
                      fallback_name: str = "") -> tuple[bool, str | None]:
     """The midwife takes an alert of her clinic: the one place for "Saya tangani", whether
     pressed in the chat or in the desk dashboard. On success the other midwives' copies show
@@ -243,7 +243,7 @@ async def take_alert(deps, midwife_id: int, alert_id: int, now: datetime,
     return True, midwife_name
 
 
-async def _show_taken(deps, mother: Mother, alert: Alert, midwife_name: str, now: datetime) -> None:
+async def _show_taken(deps: Deps, mother: Mother, alert: Alert, midwife_name: str, now: datetime) -> None:
     clinic = await clinics.get_clinic(deps.db, mother.clinic_id)
     for midwife_id, message_id in await alerts_q.midwife_copies(deps.db, alert.id):
         row = await users.get_user(deps.db, midwife_id)
@@ -251,17 +251,11 @@ async def _show_taken(deps, mother: Mother, alert: Alert, midwife_name: str, now
             continue
         lang = row.language
         text = _midwife_text(deps, mother, clinic, alert, alert.report_day, lang) + "\n\n" + deps.texts.t(
-            lang, "alerting.take.note", midwife=midwife_name, when=_when(iso_now(now), clinic.timezone))
+            lang, "alerting.take.note", midwife=midwife_name, when=_when(iso(now), clinic.timezone))
         await deps.notifier.edit(midwife_id, message_id, text, _alert_buttons(deps, mother, alert, lang, taken=True))
 
 
-def iso_now(now: datetime) -> str:
-    from domain.clock import iso
-
-    return iso(now)
-
-
-async def _tell_family_taken(deps, mother: Mother, alert: Alert, midwife_name: str) -> None:
+async def _tell_family_taken(deps: Deps, mother: Mother, alert: Alert, midwife_name: str) -> None:
     clinic = await clinics.get_clinic(deps.db, mother.clinic_id) if mother.clinic_id else None
     t = deps.texts.t
     people = [mother.user_id, *await companions.companion_ids(deps.db, mother.user_id)]
@@ -273,7 +267,7 @@ async def _tell_family_taken(deps, mother: Mother, alert: Alert, midwife_name: s
 
 
 # ----------------------------------------------------------------- escalation
-async def escalate(deps, now: datetime) -> int:
+async def escalate(deps: Deps, now: datetime) -> int:
     """Alerts nobody took in time go again to every midwife of the clinic (also those who once
     blocked the bot), its coordinator and the administrators. Returns how many were escalated."""
     escalated = 0

@@ -11,9 +11,13 @@ from reminders.cluster_ratelimit import ClusterRateLimiter
 
 
 @pytest.fixture
-async def pg_url(db_url, db_kind):
-    if db_kind != "postgresql":
-        pytest.skip("the shared timeline is PostgreSQL's (one SQLite process paces itself)")
+def db_kind() -> str:
+    """PostgreSQL only: one SQLite process paces itself (reminders/ratelimit.py)."""
+    return "postgresql"
+
+
+@pytest.fixture
+async def pg_url(db_url):
     database = await Database(db_url).open()  # migrated: rate_timeline exists
     await database.execute("DELETE FROM rate_timeline")
     await database.close()

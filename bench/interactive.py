@@ -174,11 +174,6 @@ async def wait_for_answers(ours, deadline: float) -> dict:
 
 
 # ------------------------------------------------------------------ the bot in this process
-def dispatcher(app):
-    """The reminder wave's dispatcher (`services.reminders`; `extras` in older trees)."""
-    return getattr(app.services, "reminders", None) or app.services.extras["reminders"]
-
-
 async def run_in_process(args, ours, address: dict, tmp: str, db_url: str | None, db_name: str | None) -> dict:
     from bot import application as application_module
     from bot.application import build_application
@@ -205,7 +200,7 @@ async def run_in_process(args, ours, address: dict, tmp: str, db_url: str | None
         with Meter(lambda: [me], db_name) as meter:
             wave_task = None
             if population:  # the wave first (it is under way when the users write)
-                wave_task = asyncio.create_task(dispatcher(app).run_once(reminders_bench.WAVE_AT))
+                wave_task = asyncio.create_task(app.services.reminders.run_once(reminders_bench.WAVE_AT))
                 await asyncio.sleep(args.wave_lead)
             budget = app.services.budget
             replies_before, wave_before, chat_started = budget.replies, budget.wave, time.perf_counter()

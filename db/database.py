@@ -151,18 +151,16 @@ class _Scope:
         return self.conn
 
     async def commit(self) -> None:
-        if self.conn is not None:
-            try:
-                await self.tx.commit()
-            finally:
-                await self.conn.close()
-                self.conn = self.tx = None
-        self.dirty = False
+        await self._end(commit=True)
 
     async def rollback(self) -> None:
+        await self._end(commit=False)
+
+    async def _end(self, commit: bool) -> None:
+        """End the transaction and hand the connection back (the next statement takes another)."""
         if self.conn is not None:
             try:
-                await self.tx.rollback()
+                await (self.tx.commit() if commit else self.tx.rollback())
             finally:
                 await self.conn.close()
                 self.conn = self.tx = None

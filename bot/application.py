@@ -130,7 +130,9 @@ def build_application(
     """Build the bot. Nothing touches the network or the disk until `initialize()`."""
     db = db or Database(settings.database_target)
     # One rate budget per bot token: the replies and the reminder wave draw on the same one.
-    budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE)
+    budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE,
+                          chat_interval=settings.telegram_chat_interval_s or 1.1,
+                          space_chats=settings.telegram_chat_interval_s > 0)
     if db.is_postgres:  # several processes may share the token: the overall cap lives in the database
         from reminders.cluster_ratelimit import ClusterRateLimiter
 

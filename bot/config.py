@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     telegram_retry_backoff_s: float = Field(default=0.5, ge=0)
     # ... doubling up to 8 s, for this long in all (a reply that met an outage goes when Telegram is back)
     telegram_retry_window_s: float = Field(default=60.0, ge=0)
+    # Telegram: about one message a second per chat, edits included. Every request to a chat leaves
+    # this long after the previous one was answered; 0 switches the advance spacing off (tests).
+    telegram_chat_interval_s: float = Field(default=1.1, ge=0)
     reminder_rate_per_s: float = Field(default=30.0, gt=0)   # overall cap of a wave (unpaid)
     reminder_poll_seconds: int = Field(default=30, ge=0)      # dispatcher wake-up; 0: no job (tools, bench)
     reminder_snooze_minutes: int = Field(default=30, ge=1, le=180)

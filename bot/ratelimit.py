@@ -7,6 +7,12 @@ everyone. Unlike PTB's AIORateLimiter, one 429 does not stop every chat: if that
 message within the last second it is the per-chat limit and only that chat waits `retry_after`;
 otherwise the whole budget does (the wave too, being the same object).
 
+Telegram's limits count edits like messages, per chat and overall. So every request that makes or
+changes a message (`send*`, `edit*`, `copy*`, `forward*`, `stopPoll`, `deleteMessage`) takes an
+overall slot, and, unless the budget's `space_chats` is off, leaves only once the chat's previous
+request was answered `chat_interval` (1.1 s) ago: two messages of one answer go one after the
+other instead of the second meeting a 429 (`TELEGRAM_CHAT_INTERVAL_S`, 0 switches this off).
+
 A 5xx or a dropped connection is retried with capped exponential backoff (`backoff_s`, doubling,
 at most `max_backoff_s`) for up to `retry_window_s`, so a reply that met a Telegram outage is sent
 when Telegram is back (a notice to another chat, or a job's send, gives up after `notice_retries`
@@ -34,6 +40,14 @@ log = logging.getLogger(__name__)
 # is a reply, patient through an outage. Notices to other chats and jobs' sends have their own
 # durable re-send (alerts hourly, the next timer tick), so they give up after a few quick retries.
 replying_to: contextvars.ContextVar[int | None] = contextvars.ContextVar("replying_to", default=None)
+_MESSAGE_PREFIXES = ("send", "edit", "copy", "forward")
+_NOT_MESSAGES = {"sendChatAction"}
+
+
+def counts_per_chat(endpoint: str) -> bool:
+    """Does this request make or change a message in the chat (Telegram's one a second per chat)?"""
+    return (endpoint.startswith(_MESSAGE_PREFIXES) or endpoint in ("stopPoll", "deleteMessage")) \
+        and endpoint not in _NOT_MESSAGES
 
 
 class PatientRateLimiter(AIORateLimiter):
@@ -76,15 +90,22 @@ class PatientRateLimiter(AIORateLimiter):
             try:
                 if not limited:
                     return await callback(*args, **kwargs)
-                await self.budget.acquire_reply(chat, paid)
                 if chat is None:
+                    await self.budget.acquire_reply(chat, paid)
                     return await callback(*args, **kwargs)
-                follows = self.budget.follows(chat)
-                self.budget.reply_started(chat)
+                # the chat's turn first (one a second per chat), then a slot of the overall cap
+                spaced = counts_per_chat(endpoint) and await self.budget.before_reply(chat)
                 try:
-                    return await callback(*args, **kwargs)
+                    await self.budget.acquire_reply(chat, paid)
+                    follows = self.budget.follows(chat, holding_turn=spaced)
+                    self.budget.reply_started(chat)
+                    try:
+                        return await callback(*args, **kwargs)
+                    finally:
+                        self.budget.reply_answered(chat)
                 finally:
-                    self.budget.reply_answered(chat)
+                    if spaced:
+                        self.budget.after_reply(chat)
             except RetryAfter as exc:
                 refusals += 1
                 self.http_429 += 1

@@ -77,15 +77,22 @@ class ChatSpacing:
 
     def note(self, chat_id: int, at: float) -> None:
         self._next[chat_id] = at + self.interval
-        if len(self._next) > 4096:  # forget chats whose spacing has long passed: memory stays flat
+        self._forget()
+
+    def _forget(self) -> None:
+        """Forget chats whose spacing has long passed: memory stays flat."""
+        if len(self._next) > 4096 or len(self._answered) > 4096:
             now = self._monotonic()
             self._next = {chat: t for chat, t in self._next.items() if t > now}
             self._answered = {chat: t for chat, t in self._answered.items() if t + self.interval > now}
 
     def recently_sent(self, chat_id: int, window: float) -> bool:
         """Is a request to this chat on its way, or was one answered within `window` seconds?"""
+        return chat_id in self._busy or self.answered_within(chat_id, window)
+
+    def answered_within(self, chat_id: int, window: float) -> bool:
         last = self._answered.get(chat_id)
-        return chat_id in self._busy or (last is not None and self._monotonic() - last < window)
+        return last is not None and self._monotonic() - last < window
 
     async def before_send(self, chat_id: int) -> None:
         while True:
@@ -122,6 +129,7 @@ class ChatSpacing:
         busy = self._busy.pop(chat_id, None)
         if busy is not None:
             busy.set()
+        self._forget()
 
 
 class SharedBudget:
@@ -135,6 +143,10 @@ class SharedBudget:
     - Replies go first: while a reply waits for a slot, the wave does not take one
       (`acquire_wave` waits until no reply is queued), so a wave plus replies never asks Telegram
       for more than the cap, and the wave gets what the replies leave.
+    - `space_chats`: the replies keep the per-chat limit in advance too (`before_reply` /
+      `after_reply`): a request to a chat (a message or an edit: Telegram counts both) leaves
+      only once the previous request to that chat, the wave's included, was answered
+      `chat_interval` ago. Off, only the wave is spaced and a reply meets the limit as a 429.
     - A 429: `pause_chat` when that chat had a message within the last `chat_interval` (the
       per-chat limit), otherwise `pause_overall`; both senders obey either pause.
 
@@ -142,9 +154,10 @@ class SharedBudget:
     """
 
     def __init__(self, rate_per_s: float = 30.0, *, paid_rate_per_s: float = 1000.0, chat_interval: float = 1.1,
-                 burst_s: float = 0.1, monotonic: Callable[[], float] = time.monotonic,
+                 burst_s: float = 0.1, space_chats: bool = True, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.overall = RateLimiter(rate_per_s, burst_s=burst_s, monotonic=monotonic, sleep=sleep)
+        self.space_chats = space_chats
         self.paid = RateLimiter(paid_rate_per_s, burst_s=burst_s, monotonic=monotonic, sleep=sleep)
         self.spacing = ChatSpacing(chat_interval, monotonic=monotonic, sleep=sleep)
         self.chat_interval = chat_interval
@@ -202,9 +215,29 @@ class SharedBudget:
                 return
             await self._sleep(wait)
 
-    def follows(self, chat_id: int) -> bool:
-        """Did this chat have a message within the last `chat_interval` (or one on its way)?"""
-        return bool(self._replies_in_flight.get(chat_id)) or self.spacing.recently_sent(chat_id, self.chat_interval)
+    def follows(self, chat_id: int, holding_turn: bool = False) -> bool:
+        """Did this chat have a message lately (or one on its way)? "Lately": within
+        `chat_interval`, or twice that when requests are spaced in advance (then a 429 right after
+        the spacing still most likely means this chat). `holding_turn`: the caller holds the
+        chat's turn (`before_reply`), so the request on its way is its own."""
+        window = self.chat_interval * (2 if self.space_chats else 1)
+        if self._replies_in_flight.get(chat_id):
+            return True
+        if holding_turn:
+            return self.spacing.answered_within(chat_id, window)
+        return self.spacing.recently_sent(chat_id, window)
+
+    async def before_reply(self, chat_id: int) -> bool:
+        """With `space_chats`: wait until this chat may have its next request (the previous one,
+        reply or wave, answered `chat_interval` ago; one at a time). True when the caller must
+        call `after_reply` once its request is answered or failed."""
+        if not self.space_chats:
+            return False
+        await self.spacing.before_send(chat_id)
+        return True
+
+    def after_reply(self, chat_id: int) -> None:
+        self.spacing.after_send(chat_id)
 
     def reply_started(self, chat_id: int) -> None:
         self._replies_in_flight[chat_id] = self._replies_in_flight.get(chat_id, 0) + 1

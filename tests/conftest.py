@@ -14,6 +14,12 @@ import pytest
 
 from tests.pg import drop_database, postgres_database, truncate_all
 
+# Requests to one chat are spaced about a second apart in production (TELEGRAM_CHAT_INTERVAL_S,
+# bot/ratelimit.py); the tests play users on a real event loop and would wait that in real time.
+# Off here (and in the bots the tests start as subprocesses, which inherit the environment);
+# tests/test_rate_budget.py tests the spacing on its own clock and through the front door.
+os.environ.setdefault("TELEGRAM_CHAT_INTERVAL_S", "0")
+
 from bot.clock import FakeClock
 from bot.config import Settings
 from loopback.driver import BotDriver

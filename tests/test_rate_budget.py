@@ -222,3 +222,103 @@ async def test_a_message_sent_during_six_seconds_of_502_is_answered(db_url, cloc
         assert ("sendMessage", 502, "Injected error 502") in driver.server.refusals
     finally:
         await driver.stop()
+
+
+# ------------------------------------------------------------ one request a second per chat
+async def call_of(endpoint: str):
+    return endpoint
+
+
+async def request(limiter: PatientRateLimiter, endpoint: str, chat: int | None, log: list, fake: VirtualTime):
+    async def callback():
+        log.append((endpoint, chat, fake.now))
+        return {"ok": True}
+    data = {"chat_id": chat} if chat is not None else {"callback_query_id": "1"}
+    return await limiter.process_request(callback, (), {}, endpoint, data, None)
+
+
+async def test_requests_to_one_chat_are_spaced_in_advance_edits_included():
+    """Telegram counts edits like messages, one a second per chat: a reply of a message, an edit
+    and a message to one chat goes one after the other, each a chat interval after the answer to
+    the one before, with no 429 to meet; another chat, and what is not a message, do not wait."""
+    fake = VirtualTime()
+    budget, limiter = budget_and_limiter(fake, rate=30.0)
+    log: list = []
+    start = fake.now
+    reply = asyncio.gather(request(limiter, "sendMessage", 1, log, fake),
+                           request(limiter, "editMessageText", 1, log, fake),
+                           request(limiter, "sendPhoto", 1, log, fake))
+    others = asyncio.gather(request(limiter, "sendMessage", 2, log, fake),
+                            request(limiter, "answerCallbackQuery", None, log, fake),
+                            request(limiter, "sendChatAction", 1, log, fake))
+    await fake.run(start + 10)
+    await reply, await others
+    to_one = [t for endpoint, chat, t in log if chat == 1 and endpoint != "sendChatAction"]
+    assert len(to_one) == 3 and all(b - a >= 1.0 - 1e-9 for a, b in zip(to_one, to_one[1:]))
+    assert to_one[-1] - start < 2.5                          # spaced, not slowed further
+    assert [t for endpoint, chat, t in log if chat == 2][0] - start < 0.1
+    assert all(t - start < 0.1 for endpoint, _, t in log if endpoint in ("answerCallbackQuery", "sendChatAction"))
+    assert limiter.http_429 == 0 and budget.replies == 5     # every request with a chat took an overall slot
+
+
+async def test_a_reply_waits_for_the_waves_message_to_that_chat_and_the_wave_for_it():
+    fake = VirtualTime()
+    budget, limiter = budget_and_limiter(fake, rate=30.0)
+    log: list = []
+    await budget.spacing.before_send(5)      # the wave sends chat 5 its reminder...
+    sent = fake.now
+    budget.spacing.after_send(5)             # ...answered now
+    reply = asyncio.create_task(request(limiter, "sendMessage", 5, log, fake))
+    await fake.run(sent + 5)
+    await reply
+    assert log[0][2] >= sent + 1.0           # the reply kept the chat's second
+    await budget.spacing.before_send(5)      # and the wave's next message to chat 5 waits for the reply
+    assert fake.now >= log[0][2] + 1.0
+
+
+async def test_without_spacing_a_reply_meets_the_per_chat_limit_as_a_429():
+    """`TELEGRAM_CHAT_INTERVAL_S=0` (the tests' default): two requests to a chat go at once."""
+    fake = VirtualTime()
+    budget = SharedBudget(30.0, chat_interval=1.0, burst_s=0.0, space_chats=False,
+                          monotonic=fake.monotonic, sleep=fake.sleep)
+    limiter = PatientRateLimiter(budget=budget, monotonic=fake.monotonic, sleep=fake.sleep)
+    log: list = []
+    start = fake.now
+    both = asyncio.gather(request(limiter, "sendMessage", 1, log, fake), request(limiter, "sendMessage", 1, log, fake))
+    await fake.run(start + 5)
+    await both
+    assert [t for _, _, t in log][-1] - start < 0.1
+
+
+async def test_the_running_bot_spaces_requests_to_a_chat(db_url, clock):
+    """Front door: registration with TELEGRAM_CHAT_INTERVAL_S=0.3; every button press is an edit
+    (the pressed buttons closed) and a message (the next question) to the same chat. At the
+    stand-in, consecutive requests to her chat arrive at least 0.3 s apart."""
+    import time
+
+    from bot.config import Settings
+    from loopback.driver import BotDriver
+    from loopback.server import LoopbackBotAPI
+    from tests.test_onboarding import register_mother
+
+    arrivals: list[tuple[str, float]] = []
+
+    class Timed(LoopbackBotAPI):
+        async def _dispatch(self, method, raw, uploads):
+            if str(raw.get("chat_id", "")) == "1001" and method.startswith(("send", "edit")):
+                arrivals.append((method, time.monotonic()))
+            return await super()._dispatch(method, raw, uploads)
+
+    settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
+                        telegram_retry_backoff_s=0.01, telegram_chat_interval_s=0.3)
+    driver = BotDriver(settings, clock=clock, server=Timed())
+    await driver.start()
+    try:
+        assert driver.app.services.budget.space_chats
+        await register_mother(driver, 1001, "Sari")
+    finally:
+        await driver.stop()
+    kinds = {method for method, _ in arrivals}
+    assert len(arrivals) >= 10 and {"sendMessage", "editMessageText"} <= kinds
+    gaps = [b - a for (_, a), (_, b) in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= 0.3 - 0.02, gaps

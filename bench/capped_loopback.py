@@ -1,9 +1,13 @@
 """The loopback Bot API with Telegram's flood limits, run in its own process for benchmarks.
 
-`RateCappedBotAPI` answers a send with 429 and `retry_after` when the bot goes faster than
-`cap_per_s` overall (a token bucket holding one second's worth, as Telegram tolerates short
+`RateCappedBotAPI` answers a send or an edit with 429 and `retry_after` when the bot goes faster
+than `cap_per_s` overall (a token bucket holding one second's worth, as Telegram tolerates short
 bursts), than `paid_cap_per_s` for messages sent with `allow_paid_broadcast`, or than one message
-per `chat_interval_s` to the same chat. It counts the reminders each chat received, so the
+per `chat_interval_s` to the same chat (no burst allowed: stricter than Telegram's "short bursts").
+Edits count like messages, overall and per chat: Telegram's limits for editing are the same as
+for sending, and shared (a TDLib maintainer, tdlib/td#2592 and #3034; "editing of the message in
+question is still subject to per chat limits", tdlib/telegram-bot-api#648). Answering a button
+press (answerCallbackQuery) is free. It counts the reminders each chat received, so the
 benchmark can tell duplicates and losses from what actually arrived, not from what the bot says.
 
 It also plays users (`walk`): each sends its first text, then presses the next button of its
@@ -31,7 +35,7 @@ from typing import Any
 from loopback.server import ApiError, LoopbackBotAPI
 
 SENDS = {"sendMessage", "sendPhoto", "sendAnimation", "sendDocument", "sendPoll"}
-EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}   # not capped here
+EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}   # capped like sends
 _ARRIVED: contextvars.ContextVar[float] = contextvars.ContextVar("arrived")
 
 
@@ -101,7 +105,7 @@ class RateCappedBotAPI(LoopbackBotAPI):
         return await super()._handle(request)
 
     async def _dispatch(self, method: str, raw: dict, uploads: dict) -> Any:
-        if method in SENDS:
+        if method in SENDS or method in EDITS:
             self._check_flood(raw)
         result = await super()._dispatch(method, raw, uploads)
         if method in SENDS:
@@ -109,9 +113,10 @@ class RateCappedBotAPI(LoopbackBotAPI):
             self.arrivals.append((time.monotonic(), "reminder" if self._count(raw) else "message"))
             self._walk_on(int(raw.get("chat_id", 0)), raw.get("reply_markup"))
         elif method in EDITS:
+            self.accepted += 1
             self.arrivals.append((time.monotonic(), "edit"))
-            if str(raw.get("chat_id", "")).isdigit() and int(raw["chat_id"]) in self.walks:
-                self.walks[int(raw["chat_id"])].edits += 1
+            if str(raw.get("chat_id", "")).isdigit():
+                self._walk_on(int(raw["chat_id"]), raw.get("reply_markup"), edited=int(raw.get("message_id", 0)))
         if len(self.requests) > 1000:  # the benchmark does not read them: keep memory flat
             self.requests.clear()
             self.messages = {chat: self.messages[chat][-4:] for chat in self.walks if chat in self.messages}
@@ -136,19 +141,24 @@ class RateCappedBotAPI(LoopbackBotAPI):
         walk.answered.append(None)
         self.send_text(user_id, walk.steps[0])
 
-    def _walk_on(self, chat: int, markup: Any) -> None:
-        """A message to a walking user: the answer to her last step, and her next press if it offers it."""
+    def _walk_on(self, chat: int, markup: Any, edited: int | None = None) -> None:
+        """A message to a walking user, or one edited (`edited`: its id): the answer to her last
+        step, and her next press if it offers it."""
         walk = self.walks.get(chat)
         if walk is None or not walk.pushed:
             return
         now = time.monotonic()
-        walk.sends += 1
+        if edited is None:
+            walk.sends += 1
+        else:
+            walk.edits += 1
         if walk.answered[-1] is None:
             walk.answered[-1] = now
         step = len(walk.pushed)
         if step < len(walk.steps) and walk.steps[step] in _buttons(markup) and not walk.pressing:
             walk.pressing = True
-            message = self.messages[chat][-1]
+            message = self.messages[chat][-1] if edited is None else next(
+                m for m in reversed(self.messages[chat]) if m.message_id == edited)
             if self.think_s:
                 asyncio.get_running_loop().call_later(self.think_s, self._press_next, chat, message)
             else:

@@ -3,8 +3,20 @@ massage session, the inactivity check, and the alerts these raise.
 
 The milk-flow answer is stored the moment it is given; the danger-sign checklist comes right
 after it (so nobody who stops early is unscreened), then the optional answers (feeds, wet
-nappies, breasts) fill in the same report, so nothing is lost if she stops half way. Each rule that fires gives the reporter advice at once and tells the
-clinic's midwives once (domain/alerts.py has the rules, db/queries/reports.py the rows).
+nappies, breasts) fill in the same report, so nothing is lost if she stops half way. Each rule
+that fires gives the reporter advice at once and tells the clinic's midwives once
+(domain/alerts.py has the rules, db/queries/reports.py the rows).
+
+One message, edited as she answers: Telegram counts an edit like a send (about one request a
+second per chat, about 30 a second overall; answering a button press is free), so each button
+step costs one request. The message whose button was pressed becomes a short recap of what is
+saved ("Tersimpan: ✓ ASI lancar, ✓ Tanda bahaya: tidak ada, ...", the danger list collapsed into
+one line) and the next question with its buttons; at the end, the recap, the thanks and the
+menu's buttons (`_go_on`, with `edit_or_send` of flows/ui.py). Advice of a rule that fired is a
+message of its own: then the pressed message becomes the recap alone, the advice follows, and
+the next question (or the end) comes last, as new messages. A typed count cannot be edited: the
+next question is sent. A message that cannot be edited (too old, deleted, a photo, unchanged
+when an update is handled again) gets its buttons closed and the step as a new message.
 """
 from __future__ import annotations
 
@@ -31,7 +43,7 @@ from flows import menu
 from usecases import alerts as alert_cases
 from usecases.contacts import contact_block_for_mother
 from flows.global_commands import flow_fallbacks
-from flows.ui import close_buttons, keyboard, send
+from flows.ui import answer_press, close_buttons, edit_or_send, keyboard, send
 from flows.commands import names
 from usecases import reports as report_cases
 
@@ -95,41 +107,61 @@ async def _lost_draft(update: Update, context, actor: Actor) -> int:
 
 
 # ----------------------------------------------------------------- questions
+Question = tuple[str, InlineKeyboardMarkup]     # a question's text and its buttons
+Advice = tuple[str, InlineKeyboardMarkup | None]  # a rule's advice, a message of its own
+
+
 def flow_markup(texts, lang: str, data_prefix: str, extra_rows: list | None = None) -> InlineKeyboardMarkup:
     """The three milk-flow answers as buttons `<data_prefix><flow>` (and any rows after them)."""
     return keyboard(list(report_cases.flow_buttons(texts, lang, data_prefix)) + list(extra_rows or []))
 
 
-async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str:
+def flow_question(context, actor: Actor, mother: Mother) -> Question:
     if actor.user_id == mother.user_id:
         question = _t(context, actor.lang, "reports.flow_question_self")
     else:
         question = _t(context, actor.lang, "reports.flow_question", mother=mother.display_name)
-    await send(update, question, flow_markup(context.texts, actor.lang, "rep:f:"))
-    return FLOW
+    return question, flow_markup(context.texts, actor.lang, "rep:f:")
 
 
-async def ask_feeds(update: Update, context, actor: Actor) -> str:
+def feeds_question(context, actor: Actor) -> Question:
     numbers = [(str(n), f"rep:feeds:{n}") for n in FEED_BUTTONS]
     rows = [numbers[i:i + FEED_ROW] for i in range(0, len(numbers), FEED_ROW)]
     rows.append([(_t(context, actor.lang, "reports.skip"), "rep:feeds:skip")])
-    await send(update, _t(context, actor.lang, "reports.feeds_question"), keyboard(rows))
-    return FEEDS
+    return _t(context, actor.lang, "reports.feeds_question"), keyboard(rows)
 
 
-async def ask_wet(update: Update, context, actor: Actor) -> str:
+def wet_question(context, actor: Actor) -> Question:
     numbers = [(str(n), f"rep:wet:{n}") for n in WET_BUTTONS]
     rows = [numbers[:3], numbers[3:],
             [(_t(context, actor.lang, "reports.six_or_more"), f"rep:wet:{SIX_OR_MORE}")],
             [(_t(context, actor.lang, "reports.skip"), "rep:wet:skip")]]
-    await send(update, _t(context, actor.lang, "reports.wet_question"), keyboard(rows))
+    return _t(context, actor.lang, "reports.wet_question"), keyboard(rows)
+
+
+def breasts_question(context, actor: Actor) -> Question:
+    rows = [[(_t(context, actor.lang, f"reports.breasts.{b}"), f"rep:br:{b}")] for b in reports.BREASTS]
+    rows.append([(_t(context, actor.lang, "reports.skip"), "rep:br:skip")])
+    return _t(context, actor.lang, "reports.breasts_question"), keyboard(rows)
+
+
+async def ask_flow(update: Update, context, actor: Actor, mother: Mother) -> str:
+    await send(update, *flow_question(context, actor, mother))
+    return FLOW
+
+
+async def ask_feeds(update: Update, context, actor: Actor) -> str:
+    await send(update, *feeds_question(context, actor))
+    return FEEDS
+
+
+async def ask_wet(update: Update, context, actor: Actor) -> str:
+    await send(update, *wet_question(context, actor))
     return WET
 
 
 async def ask_breasts(update: Update, context, actor: Actor) -> str:
-    rows = [[(_t(context, actor.lang, f"reports.breasts.{b}"), f"rep:br:{b}")] for b in reports.BREASTS]
-    rows.append([(_t(context, actor.lang, "reports.skip"), "rep:br:skip")])
-    await send(update, _t(context, actor.lang, "reports.breasts_question"), keyboard(rows))
+    await send(update, *breasts_question(context, actor))
     return BREASTS
 
 
@@ -175,44 +207,128 @@ def _danger_markup(texts, lang: str, chosen: list[str]) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-async def ask_danger(update: Update, context, actor: Actor) -> str:
-    """The list with "none" / "yes"; after "yes" (or when asked again later) the tick buttons."""
+def danger_question(context, actor: Actor) -> Question:
+    """The list with "none" / "yes"; after "yes" (or when asked again later) the list stays above
+    the tick buttons, numbered like them."""
     draft = _draft(context) or {}
+    text = danger_list_text(context.texts, actor.lang)
     if draft.get("picking"):
-        await send(update, _t(context, actor.lang, "reports.danger_pick"),
-                   _danger_markup(context.texts, actor.lang, draft.get("danger", [])))
-    else:
-        await send(update, danger_list_text(context.texts, actor.lang), _gate_markup(context.texts, actor.lang))
+        return (f"{text}\n\n{_t(context, actor.lang, 'reports.danger_pick')}",
+                _danger_markup(context.texts, actor.lang, draft.get("danger", [])))
+    return text, _gate_markup(context.texts, actor.lang)
+
+
+async def ask_danger(update: Update, context, actor: Actor) -> str:
+    await send(update, *danger_question(context, actor))
     return DANGER
 
 
 ASK = {FEEDS: ask_feeds, WET: ask_wet, BREASTS: ask_breasts, DANGER: ask_danger}
+QUESTION = {FEEDS: feeds_question, WET: wet_question, BREASTS: breasts_question, DANGER: danger_question}
+
+
+# ----------------------------------------------------------------- the recap
+def recap_text(texts, lang: str, report: Report, skipped=(), mother_name: str | None = None) -> str:
+    """What is stored so far, one short line per answer (`skipped`: steps answered "skip"), under
+    "Saved:" (with the mother's name when a companion reports). A danger-sign answer is one line."""
+    t = texts.t
+    lines = [t(lang, "reports.recap.title") if mother_name is None
+             else t(lang, "reports.recap.title_other", mother=mother_name),
+             t(lang, "reports.recap.flow", flow=t(lang, f"reports.flow.{report.milk_flow}"))]
+    if report.danger_signs is not None:
+        if report.danger_signs:
+            buttons = {item["id"]: item["button"] for item in _danger_items(texts, lang)}
+            lines.append(t(lang, "reports.recap.danger",
+                           signs="; ".join(buttons.get(s, s) for s in report.danger_signs)))
+        else:
+            lines.append(t(lang, "reports.recap.danger_none"))
+    answers = ((FEEDS, report.feeds_24h, lambda n: t(lang, "reports.recap.feeds", n=n)),
+               (WET, report.wet_nappies_24h, lambda n: t(lang, "reports.recap.wet", n=n)),
+               (BREASTS, report.breasts,
+                lambda b: t(lang, "reports.recap.breasts", breasts=t(lang, f"reports.breasts.{b}"))))
+    for step, value, line in answers:
+        if value is not None:
+            lines.append(line(value))
+        elif step in skipped:
+            lines.append(t(lang, "reports.recap.skipped", what=t(lang, f"reports.recap.what.{step}")))
+    return "\n".join(lines)
+
+
+def _recap(context, actor: Actor, mother: Mother, report: Report) -> str:
+    draft = _draft(context) or {}
+    name = None if actor.user_id == mother.user_id else mother.display_name
+    return recap_text(context.texts, actor.lang, report, draft.get("skipped", ()), name)
+
+
+def _skipped(context, step: str) -> None:
+    draft = _draft(context)
+    if draft is not None and step not in draft.setdefault("skipped", []):
+        draft["skipped"].append(step)
+
+
+async def _go_on(update: Update, context, actor: Actor, mother: Mother, report: Report, note: str,
+                 advice: list[Advice], next_step: str | None, urgent: bool = False) -> str | int:
+    """An answer is stored (and the press answered, `answer_press`): show what is saved and what
+    comes next (`next_step`; None: the end, `urgent` when a go-now rule cut it short).
+
+    Telegram counts an edit like a send, per chat and overall, so the normal case costs one
+    request: the message whose button was pressed becomes the recap and the next question (or,
+    at the end, the thanks with the menu's buttons). Advice of a rule that fired must be read as
+    its own message: then that message becomes the recap alone, the advice follows, and the next
+    question (or the end) comes last, as new messages. A typed answer cannot be edited: the
+    advice and the next question are sent (`note` is what `close_buttons` would append when the
+    edit fails, see flows/ui.py)."""
+    recap = _recap(context, actor, mother, report)
+    if next_step is None:
+        context.user_data.pop(DRAFT, None)
+        text = _t(context, actor.lang, "reports.urgent_stop" if urgent else "reports.done")
+        markup = menu.menu_markup(context.texts, actor)
+    else:
+        text, markup = QUESTION[next_step](context, actor)
+    if update.callback_query is None:
+        for said, buttons in advice:
+            await send(update, said, buttons)
+        await send(update, text, markup)
+    elif not advice:
+        await edit_or_send(update, f"{recap}\n\n{text}", markup, note, answered=True)
+    else:
+        await edit_or_send(update, recap, None, note, answered=True)
+        for said, buttons in advice:
+            await send(update, said, buttons)
+        await send(update, text, markup)
+    return END if next_step is None else next_step
 
 
 # ----------------------------------------------------------------- entry
 async def start(update: Update, context) -> str | int:
-    """/lapor or the menu button: which mother (for a companion of several), then milk flow."""
+    """/lapor or the menu button: which mother (for a companion of several), then milk flow.
+    The menu's message becomes the question (one request; /lapor sends it)."""
     actor = await load_actor(update, context)
-    await close_buttons(update)
     context.user_data.pop(DRAFT, None)
     found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
     if not found:
+        await close_buttons(update)
         key = "reports.no_mothers" if actor.role == "companion" else "reports.not_allowed"
         await send(update, _t(context, actor.lang, key))
         return END
     if len(found) > 1:
         _new_draft(context, None)
-        return await ask_which(update, context, actor, found)
+        await edit_or_send(update, *which_question(context, actor, found))
+        return WHICH
     _new_draft(context, found[0].user_id)
-    return await ask_flow(update, context, actor, found[0])
+    await edit_or_send(update, *flow_question(context, actor, found[0]))
+    return FLOW
 
 
-async def ask_which(update: Update, context, actor: Actor, found: list[Mother] | None = None) -> str:
+def which_question(context, actor: Actor, found: list[Mother]) -> Question:
     """A companion of several mothers: for which one is this report?"""
-    if found is None:
-        found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
-    await send(update, _t(context, actor.lang, "reports.choose_mother"),
-               keyboard([[(m.display_name, f"rep:m:{m.user_id}")] for m in found]))
+    return (_t(context, actor.lang, "reports.choose_mother"),
+            keyboard([[(m.display_name, f"rep:m:{m.user_id}")] for m in found]))
+
+
+async def ask_which(update: Update, context, actor: Actor) -> str:
+    found = await reports.reportable_mothers(context.db, actor.user_id, actor.role)
+    await send(update, *which_question(context, actor, found))
     return WHICH
 
 
@@ -221,9 +337,9 @@ async def mother_chosen(update: Update, context) -> str | int:
     mother = await reports.may_report_for(context.db, actor.user_id, actor.role, _last_int(update))
     if mother is None:
         return await _refuse(update, context, actor)
-    await close_buttons(update, mother.display_name)
     _new_draft(context, mother.user_id)
-    return await ask_flow(update, context, actor, mother)
+    await edit_or_send(update, *flow_question(context, actor, mother), note=mother.display_name)
+    return FLOW
 
 
 async def flow_chosen(update: Update, context) -> str | int:
@@ -233,7 +349,6 @@ async def flow_chosen(update: Update, context) -> str | int:
     if mother is None or draft.get("id") is not None:
         return await _lost_draft(update, context, actor)
     flow = update.callback_query.data.rsplit(":", 1)[1]
-    await close_buttons(update, _t(context, actor.lang, f"reports.flow.{flow}"))
     return await _save_flow(update, context, actor, mother, flow)
 
 
@@ -244,7 +359,6 @@ async def offer_chosen(update: Update, context) -> str | int:
     mother = await reports.may_report_for(context.db, actor.user_id, actor.role, int(mother_id))
     if mother is None:
         return await _refuse(update, context, actor)
-    await close_buttons(update, _t(context, actor.lang, f"reports.flow.{flow}"))
     context.user_data.pop(DRAFT, None)
     return await _save_flow(update, context, actor, mother, flow)
 
@@ -257,11 +371,14 @@ async def _refuse(update: Update, context, actor: Actor) -> int:
     return END
 
 
-async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow: str) -> str:
+async def _save_flow(update: Update, context, actor: Actor, mother: Mother, flow: str) -> str | int:
+    """The milk-flow answer of /lapor or an offer: stored, judged, then the danger signs."""
+    await answer_press(update)  # before the alert to the midwives, which may take a moment
     report = await _store_flow(context, actor, mother, flow, update.update_id)
     _new_draft(context, mother.user_id, report.id)
-    await _flow_stored(update, context, actor, mother, report)
-    return await ask_danger(update, context, actor)
+    judged = await report_cases.judge_flow(context.services.deps, mother, report, actor.user_id)
+    return await _go_on(update, context, actor, mother, report, _t(context, actor.lang, f"reports.flow.{flow}"),
+                        await _advice(context, actor, mother, judged), DANGER)
 
 
 async def _store_flow(context, actor: Actor, mother: Mother, flow: str, update_id: int | None = None) -> Report:
@@ -270,7 +387,8 @@ async def _store_flow(context, actor: Actor, mother: Mother, flow: str, update_i
 
 
 async def _flow_stored(update: Update, context, actor: Actor, mother: Mother, report: Report) -> bool:
-    """Say it is saved, then the milk rule's advice and alert; True when it says go now."""
+    """The baseline's answer: say it is saved, then the milk rule's advice and alert; True when
+    it says go now. (/lapor shows "saved" in its recap instead, see `_go_on`.)"""
     await send(update, _t(context, actor.lang, "reports.flow_saved",
                           flow=_t(context, actor.lang, f"reports.flow.{report.milk_flow}")))
     judged = await report_cases.judge_flow(context.services.deps, mother, report, actor.user_id)
@@ -340,21 +458,23 @@ async def _number_answer(update: Update, context, column: str, raw: str, typed: 
         if value is None:
             await send(update, _t(context, actor.lang, "reports.number_invalid"))
             return await ASK[state](update, context, actor)
-    if not typed:
-        label = _t(context, actor.lang, "reports.skip") if value is None else (
-            _t(context, actor.lang, "reports.six_or_more") if state == WET and value == SIX_OR_MORE else str(value))
-        await close_buttons(update, label)
+    else:
+        _skipped(context, state)
+    await answer_press(update)  # before the alert to the midwives, which may take a moment
+    label = _t(context, actor.lang, "reports.skip") if value is None else (
+        _t(context, actor.lang, "reports.six_or_more") if state == WET and value == SIX_OR_MORE else str(value))
     deps = context.services.deps
     if state == FEEDS:
         judged = await report_cases.record_feeds(deps, mother, report, value, actor.user_id)
+        advice = await _advice(context, actor, mother, judged)
         if judged.cause is None and value is not None and value < alerts.FEEDS_NEEDED:  # the first day of life
-            await send(update, _t(context, actor.lang, "reports.advice.few_feeds_first_day.text"))
-        if await _advise(update, context, actor, mother, judged):
-            return await _finish(update, context, actor, urgent=True)
-        return await ask_wet(update, context, actor)
+            advice.append((_t(context, actor.lang, "reports.advice.few_feeds_first_day.text"), None))
+        if judged.urgent:
+            return await _go_on(update, context, actor, mother, judged.report, label, advice, None, urgent=True)
+        return await _go_on(update, context, actor, mother, judged.report, label, advice, WET)
     judged = await report_cases.record_wet_nappies(deps, mother, report, value, actor.user_id)
-    await _advise(update, context, actor, mother, judged)
-    return await ask_breasts(update, context, actor)
+    return await _go_on(update, context, actor, mother, judged.report, label,
+                        await _advice(context, actor, mother, judged), BREASTS)
 
 
 async def breasts_chosen(update: Update, context) -> str | int:
@@ -362,33 +482,30 @@ async def breasts_chosen(update: Update, context) -> str | int:
     found = await _draft_report(context)
     if found is None:
         return await _lost_draft(update, context, actor)
-    _, report, _ = found
+    _, report, mother = found
     choice = update.callback_query.data.rsplit(":", 1)[1]
     value = None if choice == "skip" else choice
-    await close_buttons(update, _t(context, actor.lang, "reports.skip" if value is None else f"reports.breasts.{value}"))
-    await report_cases.record_breasts(context.services.deps, report, value)
-    if value == "hard_painful":
-        await send(update, _t(context, actor.lang, "reports.advice.hard_painful.text"))
-    return await _finish(update, context, actor)
-
-
-async def _finish(update: Update, context, actor: Actor, urgent: bool = False) -> int:
-    """The report is complete (or an urgent sign cut it short: no more questions then)."""
-    context.user_data.pop(DRAFT, None)
-    await send(update, _t(context, actor.lang, "reports.urgent_stop" if urgent else "reports.done"))
-    await menu.show_menu(update, context, actor)
-    return END
+    if value is None:
+        _skipped(context, BREASTS)
+    await answer_press(update)
+    report = await report_cases.record_breasts(context.services.deps, report, value)
+    advice = [(_t(context, actor.lang, "reports.advice.hard_painful.text"), None)] if value == "hard_painful" else []
+    note = _t(context, actor.lang, "reports.skip" if value is None else f"reports.breasts.{value}")
+    return await _go_on(update, context, actor, mother, report, note, advice, None)
 
 
 async def danger_yes(update: Update, context) -> str | int:
-    """"Yes, there is": the tick buttons, numbered like the list above them."""
+    """"Yes, there is": the same message becomes the tick buttons, numbered like the list."""
     actor = await load_actor(update, context)
     found = await _draft_report(context)
     if found is None:
         return await _lost_draft(update, context, actor)
-    found[0]["picking"] = True
-    await close_buttons(update, _t(context, actor.lang, "reports.danger_yes"))
-    return await ask_danger(update, context, actor)
+    draft, report, mother = found
+    draft["picking"] = True
+    text, markup = danger_question(context, actor)
+    await edit_or_send(update, f"{_recap(context, actor, mother, report)}\n\n{text}", markup,
+                       _t(context, actor.lang, "reports.danger_yes"))
+    return DANGER
 
 
 async def danger_toggled(update: Update, context) -> str | int:
@@ -422,15 +539,17 @@ async def danger_finished(update: Update, context) -> str | int:
     if not none and not chosen:  # "Done" with nothing ticked: ask to tick, or press "None"
         await update.callback_query.answer(_t(context, actor.lang, "reports.danger_pick_empty"), show_alert=True)
         return DANGER
+    await answer_press(update)  # before the alerts, which may take a moment
     labels = _sign_labels(context.texts, actor.lang, chosen)
-    await close_buttons(update, ", ".join(labels) if chosen else _t(context, actor.lang, "reports.danger_none"))
+    note = ", ".join(labels) if chosen else _t(context, actor.lang, "reports.danger_none")
     judged = await report_cases.record_danger_signs(context.services.deps, mother, report, chosen,
                                                     urgent_sign_ids(context.texts), actor.user_id)
     draft.pop("picking", None)
-    if await _advise(update, context, actor, mother, judged):
-        return await _finish(update, context, actor, urgent=True)
-    ask_next = ask_feeds if await care.baby_questions_apply(context.db, mother.user_id) else ask_breasts  # hospital
-    return await ask_next(update, context, actor)
+    advice = await _advice(context, actor, mother, judged)
+    if judged.urgent:  # go now: no more questions
+        return await _go_on(update, context, actor, mother, judged.report, note, advice, None, urgent=True)
+    after = FEEDS if await care.baby_questions_apply(context.db, mother.user_id) else BREASTS  # hospital
+    return await _go_on(update, context, actor, mother, judged.report, note, advice, after)
 
 
 # ----------------------------------------------------------------- rules: advice and alerts
@@ -463,17 +582,24 @@ def advice_text(texts, lang: str, cause: Cause, day: int) -> str:
     raise ValueError(f"no advice for {cause.cause}")
 
 
-async def _advise(update: Update, context, actor: Actor, mother: Mother, judged: report_cases.Judged) -> bool:
-    """The advice of the rule that fired (its alert is raised already); True when it says go now."""
+async def _advice(context, actor: Actor, mother: Mother, judged: report_cases.Judged) -> list[Advice]:
+    """The advice of the rule that fired (its alert is raised already), as the message to send:
+    none when no rule fired."""
     if judged.cause is None:
-        return False
+        return []
     text = advice_text(context.texts, actor.lang, judged.cause, judged.day)
     # every advice carries her Puskesmas's number and 112 / 119 (usecases/contacts.py)
     text += "\n\n" + await contact_block_for_mother(context.db, context.texts, actor.lang, mother.user_id)
     if judged.told:
         text += "\n\n" + _t(context, actor.lang, "reports.clinic_told")
     # every advice carries the way to ask the midwife (flows/questions.py)
-    await send(update, text, keyboard([[(_t(context, actor.lang, "questions.menu_label"), "menu:questions")]]))
+    return [(text, keyboard([[(_t(context, actor.lang, "questions.menu_label"), "menu:questions")]]))]
+
+
+async def _advise(update: Update, context, actor: Actor, mother: Mother, judged: report_cases.Judged) -> bool:
+    """Send the advice of the rule that fired; True when it says go now."""
+    for text, markup in await _advice(context, actor, mother, judged):
+        await send(update, text, markup)
     return judged.urgent
 
 

@@ -38,7 +38,10 @@ async def close_buttons(update: Update, note: str | None = None, alert: str | No
     if query is None:
         return
     await query.answer(alert)
-    message = query.message
+    await _take_buttons_off(query.message, note)
+
+
+async def _take_buttons_off(message, note: str | None) -> None:
     if not isinstance(message, Message):
         return
     try:
@@ -48,6 +51,48 @@ async def close_buttons(update: Update, note: str | None = None, alert: str | No
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # deleted or too old to edit: the answer still counts
         log.debug("could not close buttons: %s", exc.message)
+
+
+async def answer_press(update: Update) -> None:
+    """Stop the spinner of a pressed button now, before slow work (answering is free: Telegram
+    does not count it against the limits). Too late to answer is no error: the work goes on."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer()
+    except BadRequest as exc:
+        log.debug("could not answer the button press: %s", exc.message)
+
+
+async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup | None = None,
+                       note: str | None = None, *, answered: bool = False) -> bool:
+    """Show `text` with `markup` (its buttons, or none) as the next step after a button press:
+    the message the button was on becomes it, in one request. True when it was edited in place.
+
+    Telegram counts an edit like a send (about one request a second per chat, 30 a second
+    overall), while answering the press is free; `close_buttons` + `send` cost two. Without a
+    button press (a typed answer, a command), or when that message cannot become `text` (a photo,
+    deleted, too old, or "message is not modified" when an update is handled again), it falls
+    back to `close_buttons` (appending `note`) and sends `text` as a new message: nothing is lost.
+    `answered`: the caller answered the press already (`answer_press`).
+    """
+    query = update.callback_query
+    if query is None:
+        await send(update, text, markup)
+        return False
+    if not answered:
+        await answer_press(update)
+    message = query.message
+    if isinstance(message, Message) and message.text:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return True
+        except BadRequest as exc:
+            log.debug("could not edit the pressed message, sending anew: %s", exc.message)
+    await _take_buttons_off(message, note)
+    await send(update, text, markup)
+    return False
 
 
 def chosen_label(update: Update) -> str | None:

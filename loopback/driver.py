@@ -170,3 +170,33 @@ class Person:
 
     def callback_answers(self) -> list[dict]:
         return [a for a in self.server.callback_answers.values() if a]
+
+    # ------------------------------------------------ what an update changed, what it cost
+    def marks(self) -> dict[int, int]:
+        """Each of the bot's messages to this person, by id, with how often it was edited so far
+        (to compare with `shown_since` after an update)."""
+        return {m.message_id: m.edits for m in self.messages()}
+
+    def shown_since(self, marks: dict[int, int]) -> list[SentMessage]:
+        """The bot's messages sent after `marks` was taken, and the older ones edited since (with
+        their current text and buttons), oldest first."""
+        return [m for m in self.messages() if m.message_id not in marks or m.edits > marks[m.message_id]]
+
+    async def press_shown(self, label: str) -> list[SentMessage]:
+        """Press like `press`; returns the messages the press sent *or edited* (a flow that
+        turns the pressed message into its next step sends nothing new)."""
+        message, button = self.find_button(label)
+        return await self.press_data_shown(message, button["callback_data"])
+
+    async def press_data_shown(self, message: SentMessage, data: str) -> list[SentMessage]:
+        """`press_data`, returning the messages sent or edited by the press."""
+        marks = self.marks()
+        await self.press_data(message, data)
+        return self.shown_since(marks)
+
+    def requests_since(self, count: int) -> list[str]:
+        """The methods of the requests the bot made to this person's chat after the first `count`
+        of `server.requests` (sends and edits: what Telegram counts against its limits per chat;
+        the answer to a button press names no chat and is free)."""
+        return [method for method, params in self.server.requests[count:]
+                if str(params.get("chat_id")) == str(self.user_id)]

@@ -130,16 +130,16 @@ async def test_a_report_begun_on_a_continues_on_b_then_back_on_a(workers):
     sari = Person(workers, 2001)
     replies = await workers.on("A", sari.send("/lapor"))
     assert "Bagaimana ASI Ibu sekarang?" in replies[-1].body
-    replies = await workers.on("B", sari.press("ASI keluar tapi belum lancar"))
+    replies = await workers.on("B", sari.press_shown("ASI keluar tapi belum lancar"))
     assert "tanda ini SEKARANG" in replies[-1].body
     stored = await rows(workers, "SELECT * FROM milk_report")
     assert len(stored) == 1 and stored[0]["milk_flow"] == "not_smooth"
-    replies = await workers.on("A", sari.press("rep:ds:none"))
+    replies = await workers.on("A", sari.press_shown("rep:ds:none"))
     assert "menyusu dalam 24 jam" in replies[-1].body
     replies = await workers.on("B", sari.send("9 kali"))  # typed: only the flow's state makes it an answer
     assert "popok basah" in replies[-1].body
     await workers.on("A", sari.press("rep:wet:2"))
-    replies = await workers.on("B", sari.press("Penuh"))
+    replies = await workers.on("B", sari.press_shown("Penuh"))
     assert "Laporan tersimpan" in "\n".join(m.body for m in replies)
     report = (await rows(workers, "SELECT * FROM milk_report"))[0]
     assert {key: report[key] for key in report if key not in ("id", "update_id")} == {

@@ -79,8 +79,8 @@ async def test_registration_ends_with_the_baseline_question(driver):
     assert "Menu Sahabat Nifas" in menu.body
     assert last.body.startswith("Bagaimana ASI Ibu sekarang?")
     assert datas(last) == [f"rep:o:1001:{flow}" for flow in FLOW_BUTTONS]
-    replies = await sari.press("rep:o:1001:not_out")
-    assert "Tersimpan: ASI belum keluar" in replies[0].body
+    replies = await sari.press_shown("rep:o:1001:not_out")
+    assert "Tersimpan:\n✓ ASI belum keluar" in replies[0].body
     assert any(d == "rep:ds:none" for d in datas(replies[-1]))      # then the danger-sign question, as in /lapor
     await sari.press("rep:ds:none")
     assert await rows(driver, "SELECT mother_id, reported_by, reporter_role, phase, milk_flow FROM milk_report") == [

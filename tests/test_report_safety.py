@@ -173,16 +173,16 @@ async def alerts_of(driver, mother_id: int):
 async def test_checklist_comes_right_after_the_flow_so_who_stops_there_is_screened(driver):
     sari = await register_mother(driver, 5001, "Sari")
     await sari.send("/lapor")
-    replies = await sari.press("rep:f:smooth")
+    replies = await sari.press_shown("rep:f:smooth")
     screen = replies[-1]
-    assert "Tersimpan: ASI lancar" in replies[0].body
+    assert "Tersimpan:\n✓ ASI lancar" in replies[0].body
     assert "tanda ini SEKARANG" in screen.body
     for item in checklist("id"):                    # the whole list, with its thresholds, in one message
         assert item["label"] in screen.body
     assert screen.body.index("IBU, segera") < screen.body.index("IBU, periksakan") < screen.body.index(
         "BAYI, segera") < screen.body.index("BAYI, periksakan")
     assert [b["callback_data"] for b in screen.buttons] == ["rep:ds:none", "rep:ds:yes"]
-    replies = await sari.press("rep:ds:yes")
+    replies = await sari.press_shown("rep:ds:yes")
     ticks = replies[-1]
     assert len(ticks.buttons) == 26 and ticks.buttons[0]["text"].startswith("◻️ 1 Ibu:")
     await sari.press("rep:ds:done")                 # nothing ticked: asked to tick, or press "None"
@@ -232,7 +232,7 @@ async def test_self_harm_is_urgent_with_its_own_advice(driver):
     dewi = await register_mother(driver, 5014, "Dewi")
     advice = texts_of(await report(dewi, danger=("self_harm", "bleeding")))
     assert "Jangan biarkan Ibu sendirian" in advice and "Ini tanda bahaya" in advice
-    assert "Ibu: perdarahan banyak" in advice
+    assert "• Ibu: perdarahan banyak" in advice     # in the advice, not only in the recap
 
 
 async def test_feeds_buttons_few_feeds_and_not_feeding(driver, clock):
@@ -246,7 +246,8 @@ async def test_feeds_buttons_few_feeds_and_not_feeding(driver, clock):
     clock.advance(timedelta(days=1))                        # 35 hours: day 2
     replies = await report(sari, feeds="5")
     assert "Bayi menyusu 5 kali dalam 24 jam (hari ke-2)" in texts_of(replies)
-    assert "popok basah" in texts_of(replies)               # a warning: the report goes on
+    assert "✓ Popok basah: 6" in texts_of(replies)          # a warning: the report goes on
+    assert "Laporan tersimpan. Terima kasih" in texts_of(replies)
     assert "Bayi menyusu 5 kali dalam 24 jam" in ani.last.body
     clock.advance(timedelta(hours=2))
     replies = await sari.send("/lapor")

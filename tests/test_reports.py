@@ -105,9 +105,10 @@ async def test_mother_reports_everything_and_it_is_stored(driver):
     replies = await sari.send("/lapor")
     assert "Bagaimana ASI Ibu sekarang?" in replies[-1].body
     assert [b["callback_data"] for b in replies[-1].buttons] == ["rep:f:not_out", "rep:f:not_smooth", "rep:f:smooth"]
-    replies = await sari.press("ASI keluar tapi belum lancar")
+    replies = await sari.press_shown("ASI keluar tapi belum lancar")
     stored = await rows(driver, "SELECT * FROM milk_report")
     assert len(stored) == 1 and stored[0]["milk_flow"] == "not_smooth"  # saved before the other questions
+    assert "Tersimpan:\n✓ ASI keluar tapi belum lancar" in replies[-1].body
     assert "tanda ini SEKARANG" in replies[-1].body  # the danger signs come right after
     await sari.press("rep:ds:none")
     assert "menyusu dalam 24 jam" in sari.last.body
@@ -183,7 +184,7 @@ async def test_companion_reports_for_the_mother_she_chooses(driver):
     assert "pilih salah satu tombol" in replies[0].body and "ibu yang mana" in replies[-1].body
     replies = await budi.press_data(replies[-1], "rep:f:smooth")  # a button of another step
     assert "ibu yang mana" in replies[-1].body
-    replies = await budi.press("rep:m:2012")
+    replies = await budi.press_shown("rep:m:2012")
     assert "Bagaimana ASI Ibu Dewi sekarang?" in replies[-1].body
     await budi.press("rep:f:smooth")
     await budi.press("rep:ds:none")
@@ -232,8 +233,8 @@ async def test_phases_pre_until_the_first_session_then_post(driver, clock):
         "rep:o:2031:not_out", "rep:o:2031:not_smooth", "rep:o:2031:smooth"]
     assert "Bagaimana ASI Ibu Sari sekarang" in budi.last.body  # the companion who logged it
     clock.advance(timedelta(minutes=1))
-    replies = await sari.press("rep:o:2031:not_smooth")  # one tap from the offer
-    assert "Tersimpan: ASI keluar tapi belum lancar" in replies[0].body
+    replies = await sari.press_shown("rep:o:2031:not_smooth")  # one tap from the offer
+    assert "Tersimpan:\n✓ ASI keluar tapi belum lancar" in replies[0].body
     await sari.press("rep:ds:none")
     phases = await rows(driver, "SELECT milk_flow, phase FROM milk_report ORDER BY id")
     assert phases == [{"milk_flow": "not_out", "phase": "pre"}, {"milk_flow": "not_smooth", "phase": "post"}]

@@ -97,7 +97,7 @@ async def test_her_milk_answer_handled_again_is_one_report_and_one_alert(driver,
     assert "tanda ini SEKARANG" in sari.last.body
     for data in ("rep:ds:none", "rep:feeds:9", "rep:wet:6"):
         await sari.press(data)
-    replies = await sari.press("rep:br:full")
+    replies = await sari.press_shown("rep:br:full")
     assert "Laporan tersimpan" in texts_of(replies)
     assert await rows(driver, "SELECT milk_flow, danger_signs, feeds_24h, breasts FROM milk_report") == [
         {"milk_flow": "not_out", "danger_signs": "", "feeds_24h": 9, "breasts": "full"}]

@@ -8,8 +8,10 @@ work, so no lock is held), then sleeps until it. A 429's pause is written there 
 worker obeys it. If the database cannot be reached the process falls back to its own timeline
 (logged), so a send is delayed, never lost.
 
-Replies still go before the wave inside each process (`SharedBudget`); across processes the
-timeline is first come, first served.
+Replies go before the wave inside each process (`SharedBudget`) and across processes: the wave
+takes a slot only while the shared timeline is nearly idle (`acquire_when_idle`: no more than two
+slots reserved ahead of now), so replies any worker queued go first and the wave gets what they
+leave.
 """
 from __future__ import annotations
 
@@ -29,6 +31,12 @@ _RESERVE = text(
     "UPDATE rate_timeline SET next_at = GREATEST(next_at, paused_until,"
     " EXTRACT(EPOCH FROM clock_timestamp()) - :burst) + :interval"
     " WHERE name = :name RETURNING next_at - :interval, EXTRACT(EPOCH FROM clock_timestamp())")
+_RESERVE_IF_IDLE = text(
+    "UPDATE rate_timeline SET next_at = GREATEST(next_at, paused_until,"
+    " EXTRACT(EPOCH FROM clock_timestamp()) - :burst) + :interval"
+    " WHERE name = :name AND next_at <= EXTRACT(EPOCH FROM clock_timestamp()) + :slack"
+    " RETURNING next_at - :interval, EXTRACT(EPOCH FROM clock_timestamp())")
+_BACKLOG = text("SELECT next_at - EXTRACT(EPOCH FROM clock_timestamp()) FROM rate_timeline WHERE name = :name")
 _PAUSE = text(
     "UPDATE rate_timeline SET paused_until = GREATEST(paused_until, EXTRACT(EPOCH FROM clock_timestamp()) + :s),"
     " next_at = GREATEST(next_at, EXTRACT(EPOCH FROM clock_timestamp()) + :s) WHERE name = :name")
@@ -61,6 +69,33 @@ class ClusterRateLimiter(RateLimiter):
                                                  "interval": self.interval})).one()
         return float(row[0]), float(row[1])
 
+    async def reserve_if_idle(self) -> tuple[float, float] | float:
+        """The next slot and the server's now, if no more than two slots are reserved ahead of
+        now; otherwise how many seconds are reserved ahead (the backlog)."""
+        async with self._connect().connect() as conn:
+            if not self._ready:
+                await conn.execute(_ENSURE, {"name": self.name})
+                self._ready = True
+            row = (await conn.execute(_RESERVE_IF_IDLE, {"name": self.name, "burst": self.burst_s,
+                                                         "interval": self.interval,
+                                                         "slack": 2 * self.interval})).first()
+            if row is not None:
+                return float(row[0]), float(row[1])
+            return float((await conn.execute(_BACKLOG, {"name": self.name})).scalar_one())
+
+    async def acquire_when_idle(self) -> float:
+        """The wave's slot: only behind what every worker's replies reserved (they go first)."""
+        while True:
+            try:
+                found = await self.reserve_if_idle()
+            except Exception as exc:  # noqa: BLE001 - the database is away: pace this process alone
+                self.fallbacks += 1
+                log.warning("shared rate budget unreachable (%s): pacing this process alone", type(exc).__name__)
+                return await super().acquire()
+            if isinstance(found, tuple):
+                return await self._until(*found)
+            await self._sleep(max(found - 2 * self.interval, self.interval))  # the replies' backlog drains
+
     async def acquire(self) -> float:
         try:
             slot, now = await self.reserve()
@@ -68,6 +103,9 @@ class ClusterRateLimiter(RateLimiter):
             self.fallbacks += 1
             log.warning("shared rate budget unreachable (%s): pacing this process alone", type(exc).__name__)
             return await super().acquire()
+        return await self._until(slot, now)
+
+    async def _until(self, slot: float, now: float) -> float:
         if slot > now:
             await self._sleep(slot - now)
         local_pause = self._paused_until - self._monotonic()  # a 429 seen here, not yet written

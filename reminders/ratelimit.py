@@ -44,6 +44,12 @@ class RateLimiter:
                 return max(slot, now)
             # a 429 pause began while we waited: take a new slot after it
 
+    async def acquire_when_idle(self) -> float:
+        """The wave's slot. In one process the replies' priority is `SharedBudget`'s (the wave
+        asks only when no reply waits); the shared timeline (reminders/cluster_ratelimit.py) also
+        waits for other processes' replies."""
+        return await self.acquire()
+
     def pause(self, seconds: float) -> None:
         """Telegram said `retry_after`: nothing starts before `seconds` from now."""
         until = self._monotonic() + max(seconds, 0.0)
@@ -202,7 +208,7 @@ class SharedBudget:
                 await self._no_replies.wait()
         # The slot is reserved on the timeline when asked for: replies arriving while the wave
         # sleeps until it take the slots after it (one wave slot at most is ahead of them).
-        granted = await limiter.acquire()
+        granted = await (limiter.acquire_when_idle() if not paid else limiter.acquire())
         self.wave += 1
         return granted
 

@@ -128,7 +128,8 @@ def build_application(
     configure: Callable[[BotApplication], None] | None = None,
 ) -> BotApplication:
     """Build the bot. Nothing touches the network or the disk until `initialize()`."""
-    db = db or Database(settings.database_target)
+    # the shared rate timeline keeps up to 3 connections of its own (reminders/cluster_ratelimit.py)
+    db = db or Database(settings.database_target, connections=settings.database_connections - 3)
     # One rate budget per bot token: the replies and the reminder wave draw on the same one.
     budget = SharedBudget(settings.reminder_rate_per_s, paid_rate_per_s=PAID_BROADCAST_RATE,
                           chat_interval=settings.telegram_chat_interval_s or 1.1,

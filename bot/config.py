@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/sahabat-nifas.db")
     # postgresql://user@host/db for a server (several workers); empty: the SQLite file above
     database_url: str = Field(default="", repr=False)
+    # PostgreSQL: most connections the bot opens on this host, all workers together (`run --workers
+    # N` gives each worker its share). Keep it under the server's max_connections (100 by default),
+    # with room for backups and psql: a refused connection fails an update; a full pool only waits.
+    database_connections: int = Field(default=60, ge=4)
     default_timezone: str = "Asia/Jakarta"
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"

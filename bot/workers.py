@@ -103,7 +103,14 @@ def serve(settings, base_url: str, workers: int, app=None) -> int:
         asyncio.run(run_webhook(app or build_application(settings), base_url))
         return 0
     asyncio.run(prepare_database(settings))
-    return Supervisor(base_url, worker_names(settings, workers)).run()
+    env = {**os.environ, "DATABASE_CONNECTIONS": str(worker_connections(settings, workers))}
+    return Supervisor(base_url, worker_names(settings, workers), env=env).run()
+
+
+def worker_connections(settings, workers: int) -> int:
+    """Each worker's share of the host's PostgreSQL connections (`DATABASE_CONNECTIONS`, 60):
+    four workers that each opened up to 30 once exhausted a server's 100 under load."""
+    return max(8, settings.database_connections // max(workers, 1))
 
 
 # ------------------------------------------------------------------ the supervisor

@@ -200,13 +200,18 @@ _scope = _ScopeVar()
 class Database:
     """The pooled engine plus the small API the query modules use."""
 
-    def __init__(self, target: str | Path, *, pool_size: int | None = None):
+    def __init__(self, target: str | Path, *, pool_size: int | None = None, connections: int = 30):
         self.url = database_url(target)
+        self.connections = max(connections, 3)  # PostgreSQL: pool + overflow of this process
         parsed = make_url(self.url)
         self.dialect = "postgresql" if parsed.get_backend_name() == "postgresql" else "sqlite"
         self.path = parsed.database if self.dialect == "sqlite" else None
         self._pool_size = pool_size
         self._engine: AsyncEngine | None = None
+
+    def _kept(self) -> int:
+        """PostgreSQL: connections kept open between uses (the rest of `connections` on demand)."""
+        return self._pool_size or max(2, min(10, self.connections // 3))
 
     # --- lifecycle -----------------------------------------------------------------------------
     @property
@@ -230,7 +235,8 @@ class Database:
             _sqlite_pragmas(self._engine)
         else:
             self._engine = create_async_engine(
-                self.url, pool_size=self._pool_size or 10, max_overflow=20, pool_timeout=60,
+                self.url, pool_size=self._kept(), max_overflow=max(1, self.connections - self._kept()),
+                pool_timeout=60,
                 pool_pre_ping=False)
         if migrate:
             await self.migrate()

@@ -56,7 +56,7 @@ class ClusterRateLimiter(RateLimiter):
 
     def _connect(self) -> AsyncEngine:
         if self._engine is None:
-            self._engine = create_async_engine(self.url, pool_size=2, max_overflow=4, isolation_level="AUTOCOMMIT")
+            self._engine = create_async_engine(self.url, pool_size=1, max_overflow=2, isolation_level="AUTOCOMMIT")
         return self._engine
 
     async def reserve(self) -> tuple[float, float]:

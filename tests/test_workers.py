@@ -411,3 +411,18 @@ async def test_claims_on_postgres_skip_each_other_and_a_restarted_worker_takes_b
     finally:
         await db.close()
         drop_database(name)
+
+
+def test_workers_share_the_hosts_postgresql_connections():
+    """Four workers of up to 30 connections each once met "too many clients" at a server's 100
+    (measured in bench.interactive): each worker gets its share of DATABASE_CONNECTIONS."""
+    from bot.workers import worker_connections
+    from db.database import Database
+
+    settings = Settings(_env_file=None, telegram_bot_token="1:abc")
+    assert settings.database_connections == 60
+    assert [worker_connections(settings, n) for n in (1, 2, 4, 10)] == [60, 30, 15, 8]
+    four = Database("postgresql://postgres@127.0.0.1:5432/test", connections=15 - 3)
+    assert (four._kept(), four.connections - four._kept()) == (4, 8)     # pool, overflow
+    one = Database("postgresql://postgres@127.0.0.1:5432/test", connections=60 - 3)
+    assert (one._kept(), one.connections - one._kept()) == (10, 47)

@@ -207,7 +207,7 @@ async def run_in_process(args, ours, address: dict, tmp: str, db_url: str | None
             replies_before, wave_before, chat_started = budget.replies, budget.wave, time.perf_counter()
             ours.send(("walk", BASE, args.users, FLOWS[args.flow], args.spread, args.think))
             ours.recv()
-            walks = await wait_for_answers(ours, time.perf_counter() + args.timeout)
+            walks = await wait_for_answers(ours, time.perf_counter() + args.spread + args.timeout)
             chat_s = time.perf_counter() - chat_started
             replies, wave = budget.replies - replies_before, budget.wave - wave_before  # slots taken meanwhile
             if wave_task is not None:
@@ -260,7 +260,7 @@ async def run_workers(args, ours, address: dict, tmp: str, db_url: str | None, d
         with Meter(lambda: [root, *root.children(recursive=True)], db_name) as meter:
             ours.send(("walk", BASE, args.users, FLOWS[args.flow], args.spread, args.think))
             ours.recv()
-            walks = await wait_for_answers(ours, time.perf_counter() + args.timeout)
+            walks = await wait_for_answers(ours, time.perf_counter() + args.spread + args.timeout)
         peaks = [peak_rss_mb(w.pid) for w in workers]
         restarted = {w.pid for w in workers} != {w.pid for w in ([root] if args.workers == 1 else root.children())}
     finally:
@@ -385,7 +385,7 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL server, as postgresql://user@host:port/any_database")
     parser.add_argument("--workers", type=int, default=0, help="run `sahabat-nifas run --webhook --workers N`")
     parser.add_argument("--sequential", action="store_true")
-    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--timeout", type=float, default=300, help="seconds after the last user set out")
     parser.add_argument("--wave", type=int, default=0, help="also run a reminder wave for N registered users")
     parser.add_argument("--wave-lead", type=float, default=3.0, help="seconds the wave runs before the users write")
     args = parser.parse_args()

@@ -73,9 +73,10 @@ async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup |
     Telegram counts an edit like a send (about one request a second per chat, 30 a second
     overall), while answering the press is free; `close_buttons` + `send` cost two. Without a
     button press (a typed answer, a command), or when that message cannot become `text` (a photo,
-    deleted, too old, or "message is not modified" when an update is handled again), it falls
-    back to `close_buttons` (appending `note`) and sends `text` as a new message: nothing is lost.
-    `answered`: the caller answered the press already (`answer_press`).
+    deleted, too old), it falls back to `close_buttons` (appending `note`) and sends `text` as a
+    new message: nothing is lost. "Message is not modified" (an update handled again after a
+    crash) means it shows `text` already: nothing more is sent. `answered`: the caller answered
+    the press already (`answer_press`).
     """
     query = update.callback_query
     if query is None:
@@ -89,6 +90,8 @@ async def edit_or_send(update: Update, text: str, markup: InlineKeyboardMarkup |
             await query.edit_message_text(text, reply_markup=markup)
             return True
         except BadRequest as exc:
+            if "not modified" in exc.message:  # handled again: it shows this already
+                return True
             log.debug("could not edit the pressed message, sending anew: %s", exc.message)
     await _take_buttons_off(message, note)
     await send(update, text, markup)

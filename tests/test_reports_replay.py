@@ -208,3 +208,27 @@ async def test_a_safety_check_started_again_is_the_same_check(driver):
     assert all(b["callback_data"].startswith(f"gd:sf:{check_id}:") for b in sari.last.buttons)
     await pass_safety(sari)
     assert await rows(driver, "SELECT outcome FROM safety_check") == [{"outcome": "passed"}]
+
+
+async def test_a_report_step_handled_again_sends_nothing_more(driver):
+    """A /lapor step is one edit of the pressed message. Handled again after a crash, the same
+    edit is refused as "message is not modified": it shows the step already, so nothing more goes
+    to her (no second question, the buttons stay), and the report goes on from it."""
+    clinic, _ = await make_clinic(driver)
+    sari = await mother_in(driver, clinic, 2191, "Sari")
+    await sari.send("/lapor")
+    await sari.press("rep:f:smooth")
+    count_before = len(sari.messages())
+    question = sari.last
+
+    await handled_twice(driver, press(driver, sari, "rep:ds:none"))
+
+    assert len(sari.messages()) == count_before                   # no message sent anew
+    assert sari.last.message_id == question.message_id
+    assert any(b["callback_data"] == "rep:feeds:9" for b in sari.last.buttons)   # still to be pressed
+    for data in ("rep:feeds:9", "rep:wet:6"):
+        await sari.press(data)
+    replies = await sari.press_shown("rep:br:full")
+    assert "Laporan tersimpan" in texts_of(replies)
+    assert await rows(driver, "SELECT danger_signs, feeds_24h, breasts FROM milk_report") == [
+        {"danger_signs": "", "feeds_24h": 9, "breasts": "full"}]

@@ -291,9 +291,9 @@ async def test_without_spacing_a_reply_meets_the_per_chat_limit_as_a_429():
 
 
 async def test_the_running_bot_spaces_requests_to_a_chat(db_url, clock):
-    """Front door: registration with TELEGRAM_CHAT_INTERVAL_S=0.3; every button press is an edit
+    """Front door: registration with TELEGRAM_CHAT_INTERVAL_S=0.15; every button press is an edit
     (the pressed buttons closed) and a message (the next question) to the same chat. At the
-    stand-in, consecutive requests to her chat arrive at least 0.3 s apart."""
+    stand-in, consecutive requests to her chat arrive at least 0.15 s apart."""
     import time
 
     from bot.config import Settings
@@ -310,7 +310,7 @@ async def test_the_running_bot_spaces_requests_to_a_chat(db_url, clock):
             return await super()._dispatch(method, raw, uploads)
 
     settings = Settings(_env_file=None, database_url=db_url, telegram_bot_token="0:placeholder",
-                        telegram_retry_backoff_s=0.01, telegram_chat_interval_s=0.3)
+                        telegram_retry_backoff_s=0.01, telegram_chat_interval_s=0.15)
     driver = BotDriver(settings, clock=clock, server=Timed())
     await driver.start()
     try:
@@ -321,4 +321,4 @@ async def test_the_running_bot_spaces_requests_to_a_chat(db_url, clock):
     kinds = {method for method, _ in arrivals}
     assert len(arrivals) >= 10 and {"sendMessage", "editMessageText"} <= kinds
     gaps = [b - a for (_, a), (_, b) in zip(arrivals, arrivals[1:])]
-    assert min(gaps) >= 0.3 - 0.02, gaps
+    assert min(gaps) >= 0.15 - 0.02, gaps

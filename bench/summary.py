@@ -235,7 +235,7 @@ async def run_exports_only(mothers: int, reports_each: int, heap: bool) -> dict:
     try:
         export = await measure_exports(driver.app, midwife, heap)
     finally:
-        await driver.stop()
+        await asyncio.wait_for(driver.stop(), 30)
     return {"benchmark": "bench.summary --export-only",
             "data": {"mothers": counts["mother"], "milk_reports": counts["milk_report"],
                      "sessions": counts["massage_session"], "quiz_attempts": counts["quiz_attempt"],
@@ -278,7 +278,7 @@ async def run(mothers: int, reports_each: int, summary_runs: int, heap: bool) ->
 
         export = await measure_exports(app, midwife, heap)
     finally:
-        await driver.stop()
+        await asyncio.wait_for(driver.stop(), 30)
 
     summary_median = statistics.median(drawn)
     return {

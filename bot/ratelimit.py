@@ -7,11 +7,13 @@ everyone. Unlike PTB's AIORateLimiter, one 429 does not stop every chat: if that
 message within the last second it is the per-chat limit and only that chat waits `retry_after`;
 otherwise the whole budget does (the wave too, being the same object).
 
-Telegram's limits count edits like messages, per chat and overall. So every request that makes or
-changes a message (`send*`, `edit*`, `copy*`, `forward*`, `stopPoll`, `deleteMessage`) takes an
-overall slot, and, unless the budget's `space_chats` is off, leaves only once the chat's previous
-request was answered `chat_interval` (1.1 s) ago: two messages of one answer go one after the
-other instead of the second meeting a 429 (`TELEGRAM_CHAT_INTERVAL_S`, 0 switches this off).
+Telegram's limits count edits like messages, per chat and overall. So every request with a chat
+takes an overall slot, and a reply that makes or changes a message (`send*`, `edit*`, `copy*`,
+`forward*`, `stopPoll`, `deleteMessage`) in the chat being answered leaves only once that chat's
+previous request (reply or reminder) was answered `chat_interval` (1.1 s) ago, unless the
+budget's `space_chats` is off: two messages of one answer go one after the other instead of the
+second meeting a 429 (`TELEGRAM_CHAT_INTERVAL_S`, 0 switches this off). Notices to other chats
+and jobs' sends are not spaced in advance: a per-chat 429 holds that chat as before.
 
 A 5xx or a dropped connection is retried with capped exponential backoff (`backoff_s`, doubling,
 at most `max_backoff_s`) for up to `retry_window_s`, so a reply that met a Telegram outage is sent
@@ -94,7 +96,7 @@ class PatientRateLimiter(AIORateLimiter):
                     await self.budget.acquire_reply(chat, paid)
                     return await callback(*args, **kwargs)
                 # the chat's turn first (one a second per chat), then a slot of the overall cap
-                spaced = counts_per_chat(endpoint) and await self.budget.before_reply(chat)
+                spaced = reply and counts_per_chat(endpoint) and await self.budget.before_reply(chat)
                 try:
                     await self.budget.acquire_reply(chat, paid)
                     follows = self.budget.follows(chat, holding_turn=spaced)

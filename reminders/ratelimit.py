@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import time
 from typing import Awaitable, Callable
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter:
@@ -100,11 +103,17 @@ class ChatSpacing:
         last = self._answered.get(chat_id)
         return last is not None and self._monotonic() - last < window
 
-    async def before_send(self, chat_id: int) -> None:
+    async def before_send(self, chat_id: int, stale_s: float = 60.0) -> None:
         while True:
             busy = self._busy.get(chat_id)
             if busy is not None:
-                await busy.wait()
+                try:
+                    await asyncio.wait_for(busy.wait(), stale_s)
+                except asyncio.TimeoutError:  # never wait forever on a turn nobody gives back
+                    if self._busy.get(chat_id) is busy:
+                        log.warning("a chat's turn was held for %.0f s: taken over", stale_s)
+                        self._busy.pop(chat_id, None)
+                        busy.set()
                 continue
             last = self._answered.get(chat_id)
             wait = 0.0 if last is None else last + self.interval - self._monotonic()

@@ -234,6 +234,7 @@ async def request(limiter: PatientRateLimiter, endpoint: str, chat: int | None, 
         log.append((endpoint, chat, fake.now))
         return {"ok": True}
     data = {"chat_id": chat} if chat is not None else {"callback_query_id": "1"}
+    replying_to.set(chat)  # a reply to this chat (this task's context only)
     return await limiter.process_request(callback, (), {}, endpoint, data, None)
 
 
@@ -322,3 +323,4 @@ async def test_the_running_bot_spaces_requests_to_a_chat(db_url, clock):
     assert len(arrivals) >= 10 and {"sendMessage", "editMessageText"} <= kinds
     gaps = [b - a for (_, a), (_, b) in zip(arrivals, arrivals[1:])]
     assert min(gaps) >= 0.15 - 0.02, gaps
+

@@ -59,12 +59,16 @@ class ClusterRateLimiter(RateLimiter):
             self._engine = create_async_engine(self.url, pool_size=1, max_overflow=2, isolation_level="AUTOCOMMIT")
         return self._engine
 
+    async def _ensure(self, conn) -> None:
+        """The timeline's row, made once per process."""
+        if not self._ready:
+            await conn.execute(_ENSURE, {"name": self.name})
+            self._ready = True
+
     async def reserve(self) -> tuple[float, float]:
         """The next slot of the shared timeline and the server's now (seconds since the epoch)."""
         async with self._connect().connect() as conn:
-            if not self._ready:
-                await conn.execute(_ENSURE, {"name": self.name})
-                self._ready = True
+            await self._ensure(conn)
             row = (await conn.execute(_RESERVE, {"name": self.name, "burst": self.burst_s,
                                                  "interval": self.interval})).one()
         return float(row[0]), float(row[1])
@@ -73,9 +77,7 @@ class ClusterRateLimiter(RateLimiter):
         """The next slot and the server's now, if no more than two slots are reserved ahead of
         now; otherwise how many seconds are reserved ahead (the backlog)."""
         async with self._connect().connect() as conn:
-            if not self._ready:
-                await conn.execute(_ENSURE, {"name": self.name})
-                self._ready = True
+            await self._ensure(conn)
             row = (await conn.execute(_RESERVE_IF_IDLE, {"name": self.name, "burst": self.burst_s,
                                                          "interval": self.interval,
                                                          "slack": 2 * self.interval})).first()

@@ -40,6 +40,16 @@ async def mother_in(driver, clinic, user_id, name="Sari", when="Kemarin"):
     return await register_mother(driver, user_id, name, when=when, start=f"/start m_{clinic.mother_code}")
 
 
+async def cadre_of_two(driver, base: int):
+    """Two mothers of one clinic (`base + 1`, `base + 2`) and a cadre linked to both (`base + 3`)."""
+    clinic, _ = await make_clinic(driver)
+    sari = await mother_in(driver, clinic, base + 1, "Sari")
+    dewi = await mother_in(driver, clinic, base + 2, "Dewi")
+    budi = await add_companion(driver, sari, base + 3, "Budi", "cadre")
+    await add_companion(driver, dewi, base + 3, "Budi", "cadre")
+    return sari, dewi, budi
+
+
 async def add_companion(driver, mother, user_id, name="Budi", relation="husband"):
     invite = next(m.body for m in reversed(mother.messages()) if "start=c_" in m.body)
     companion = driver.user(user_id, name)
@@ -172,11 +182,7 @@ async def test_abandoned_report_stops_catching_messages(driver, clock):
 
 
 async def test_companion_reports_for_the_mother_she_chooses(driver):
-    clinic, _ = await make_clinic(driver)
-    sari = await mother_in(driver, clinic, 2011, "Sari")
-    dewi = await mother_in(driver, clinic, 2012, "Dewi")
-    budi = await add_companion(driver, sari, 2013, "Budi", "cadre")
-    await add_companion(driver, dewi, 2013, "Budi", "cadre")
+    sari, dewi, budi = await cadre_of_two(driver, 2010)
     replies = await budi.send("/lapor")
     assert "ibu yang mana" in replies[-1].body
     assert {b["text"] for b in replies[-1].buttons} == {"Sari", "Dewi"}

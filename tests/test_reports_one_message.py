@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from loopback.server import Fault
 from test_onboarding import register_mother
-from test_reports import add_companion, join_midwife, log_a_session, make_clinic, mother_in, rows
+from test_reports import cadre_of_two, join_midwife, log_a_session, make_clinic, mother_in, rows
 
 EDIT = ["editMessageText"]
 RECAP_THEN_ADVICE_THEN_NEXT = ["editMessageText", "sendMessage", "sendMessage"]
@@ -59,11 +59,7 @@ async def test_a_normal_report_costs_one_request_per_button_step(driver):
 
 
 async def test_menu_button_mother_choice_typed_answer_and_skips(driver):
-    clinic, _ = await make_clinic(driver)
-    sari = await mother_in(driver, clinic, 2311, "Sari")
-    dewi = await mother_in(driver, clinic, 2312, "Dewi")
-    budi = await add_companion(driver, sari, 2313, "Budi", "cadre")
-    await add_companion(driver, dewi, 2313, "Budi", "cadre")
+    sari, dewi, budi = await cadre_of_two(driver, 2310)
     await budi.send("/menu")
     shown = budi.last
     assert await costs(budi, budi.press("menu:reports")) == EDIT  # the menu becomes the question
